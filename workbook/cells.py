@@ -1,0 +1,117 @@
+"""Reading the workbook's own notebooks: which cells write service files, which run checkpoints.
+
+Reset, replay and the checkpoint proofs all walk the notebooks as a list of events, in order,
+without a kernel: `Write` for a `%%service` cell, `Reached` for a `%checkpoint` line."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Union
+
+import nbformat
+
+SERVICE_HEADER = re.compile(r"^%%service\b(?P<args>.*)$")
+CHECKPOINT_LINE = re.compile(r"^\s*%checkpoint\s+(?P<id>\S+)\s*$", re.MULTILINE)
+
+
+class CellSyntaxError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Write:
+    service: str
+    path: str
+    body: str
+    notebook: str
+    cell_id: str
+
+
+@dataclass(frozen=True)
+class Reached:
+    checkpoint: str
+    notebook: str
+
+
+Event = Union[Write, Reached]
+
+
+def parse_service_args(args: str) -> tuple[str, str]:
+    parts = shlex.split(args)
+    if len(parts) != 2:
+        raise CellSyntaxError("usage: %%service SERVICE PATH   (e.g. %%service task-service src/main.py)")
+    return parts[0], parts[1]
+
+
+def split_service_cell(source: str) -> tuple[str, str, str] | None:
+    """(service, path, body) for a `%%service` cell, None for any other cell."""
+    header, _, body = source.partition("\n")
+    match = SERVICE_HEADER.match(header.strip())
+    if not match:
+        return None
+    service, path = parse_service_args(match.group("args"))
+    return service, path, body
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def events(notebook: Path) -> Iterator[Event]:
+    nb = read(notebook)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        parsed = split_service_cell(cell.source)
+        if parsed:
+            service, path, body = parsed
+            yield Write(service, path, body, notebook.name, cell.get("id", ""))
+            continue
+        for match in CHECKPOINT_LINE.finditer(cell.source):
+            yield Reached(match.group("id"), notebook.name)
+
+
+def ordered_notebooks(folder: Path) -> list[Path]:
+    return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+
+
+def all_events(folder: Path) -> list[Event]:
+    return [event for notebook in ordered_notebooks(folder) for event in events(notebook)]
+
+
+def checkpoint_order(folder: Path) -> list[str]:
+    return [e.checkpoint for e in all_events(folder) if isinstance(e, Reached)]
+
+
+def writes_until(folder: Path, checkpoint: str | None, after: str | None = None) -> list[Write]:
+    """The `%%service` cells after checkpoint `after` (None: from the start) up to `checkpoint`
+    (None: nothing; the empty workspace). Raises KeyError when a named checkpoint is absent."""
+    if checkpoint is None:
+        return []
+    found_after = after is None
+    writes: list[Write] = []
+    for event in all_events(folder):
+        if isinstance(event, Reached):
+            if event.checkpoint == checkpoint:
+                if not found_after:
+                    raise KeyError(after)
+                return writes
+            if event.checkpoint == after:
+                found_after = True
+        elif found_after:
+            writes.append(event)
+    raise KeyError(checkpoint)
+
+
+def writes_before(folder: Path, notebook_name: str) -> list[Write]:
+    """Every `%%service` cell of the notebooks that come before `notebook_name`."""
+    return [
+        event
+        for notebook in ordered_notebooks(folder)
+        if notebook.name < notebook_name
+        for event in events(notebook)
+        if isinstance(event, Write)
+    ]

@@ -1,0 +1,190 @@
+"""`python -m workbook COMMAND`: the commands behind the Makefile's targets.
+
+Bad input (an unknown checkpoint, a corrupt progress file, a missing tool) gets one line on
+stderr and exit status 2; nothing is changed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from . import progress, registry
+from .cells import CellSyntaxError
+from .importing import ServiceNotFound
+from .regions import RegionError
+from .writer import ServicePathError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    registry.UnknownCheckpoint,
+    registry.RegistryError,
+    progress.ProgressError,
+    CellSyntaxError,
+    RegionError,
+    ServicePathError,
+    ServiceNotFound,
+    FileNotFoundError,
+)
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .generate import generate
+
+    differing = generate(check=args.check)
+    if args.check:
+        if differing:
+            names = ", ".join(p.name for p in differing)
+            print(f"notebooks/ is stale ({names}): run `make notebooks`", file=sys.stderr)
+            return 1
+        print("notebooks/ is fresh: every learner notebook matches its solution")
+        return 0
+    print(f"regenerated {len(differing)} learner notebook(s)" if differing else "notebooks/ was already fresh")
+    return 0
+
+
+def cmd_checkpoints(args: argparse.Namespace) -> int:
+    for cp in registry.load():
+        steps = ",".join(cp.steps) or "-"
+        print(f"{cp.id:24} {cp.notebook:34} steps {steps:16} {cp.title}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .runner import render, run_checkpoint
+
+    state = progress.load()  # corrupt: stop before running anything
+    if args.checkpoint:
+        wanted = [registry.get(args.checkpoint)]
+    else:
+        reached = set(state.checkpoints)
+        wanted = [cp for cp in registry.load() if cp.id in reached]
+        if not wanted:
+            print("no checkpoint reached yet: run one with `make check CP=id` (see `make checkpoints`)")
+            return 0
+    status = 0
+    for checkpoint in wanted:
+        result = run_checkpoint(checkpoint)
+        progress.record_result(checkpoint.id, result.passed, result.outcomes())
+        print(render(result), end="\n\n")
+        status = status or (0 if result.passed else 1)
+    return status
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from .reset import reset_to
+
+    print(reset_to(args.checkpoint).summary())
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    from .backup import list_backups
+
+    backups = list_backups()
+    if not backups:
+        print("no backups yet")
+    for backup in backups:
+        print(backup.summary())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .backup import restore
+
+    print(restore(args.backup).summary())
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    text, written = write_report()
+    print(text)
+    print(f"\nwritten: {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import render, run_checks
+
+    findings = run_checks()
+    print(render(findings))
+    return 1 if any(f.status == "fail" for f in findings) else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import replay
+
+    return replay(args.notebooks, workers=args.workers)
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from .replay import prove
+
+    return prove(args.checkpoints)
+
+
+def cmd_outputs(args: argparse.Namespace) -> int:
+    from .execute import execute_in_place
+    from .paths import solutions_dir
+
+    for name in args.notebooks:
+        path = solutions_dir() / (name if name.endswith(".ipynb") else name + ".ipynb")
+        if not path.exists():
+            raise FileNotFoundError(f"no solution notebook {path.name}")
+        execute_in_place(path)
+        print(f"refreshed the stored outputs of {path.name}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="workbook", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help, description=help)
+        command.set_defaults(handler=handler)
+        return command
+
+    add("notebooks", cmd_notebooks, "regenerate the learner notebooks from solutions/").add_argument(
+        "--check", action="store_true", help="only report whether notebooks/ is stale"
+    )
+    add("checkpoints", cmd_checkpoints, "list checkpoint ids and titles")
+    add("check", cmd_check, "run a checkpoint (or every one reached so far)").add_argument(
+        "checkpoint", nargs="?", help="checkpoint id; omitted: all reached so far"
+    )
+    add("reset", cmd_reset, "back up services/, then rebuild it as the solutions leave it").add_argument(
+        "checkpoint", help="checkpoint id, or 'start' for the empty workspace"
+    )
+    add("backups", cmd_backups, "list backups of services/")
+    add("restore", cmd_restore, "restore a backup (the current state is backed up first)").add_argument(
+        "backup", help="backup id (see `make backups`)"
+    )
+    add("progress", cmd_progress, "the checklist ticked from your checkpoints, and your times")
+    add("doctor", cmd_doctor, "diagnose the checklist's common issues, with their fixes")
+    replay_cmd = add("replay", cmd_replay, "replay every solution notebook under nbval into scratch folders")
+    replay_cmd.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
+    replay_cmd.add_argument("--workers", type=int, default=1)
+    add("prove", cmd_prove, "prove each checkpoint passes on solutions and fails on learner code").add_argument(
+        "checkpoints", nargs="*", help="checkpoint ids (default: all)"
+    )
+    add("outputs", cmd_outputs, "run solution notebooks and store their outputs (instructors)").add_argument(
+        "notebooks", nargs="+", help="solution notebook names"
+    )
+    add("bench", cmd_bench, "time check, reset and replay; print a table")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except USER_ERRORS as error:
+        print(f"workbook {args.command}: {error}", file=sys.stderr)
+        return 2

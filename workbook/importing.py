@@ -1,0 +1,62 @@
+"""Importing a service's freshly written code, whatever was imported before.
+
+`importlib.reload` keeps stale submodules, and every service has a `src` package, so the
+only safe way is: forget every module loaded from the services root, put this service's
+folder first on `sys.path`, invalidate the finders' caches, import again."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from .paths import services_root
+
+
+class ServiceNotFound(LookupError):
+    pass
+
+
+def _loaded_from(module: ModuleType, root: Path) -> bool:
+    locations = [getattr(module, "__file__", None), *list(getattr(module, "__path__", []) or [])]
+    for location in locations:
+        if location and Path(location).resolve().is_relative_to(root):
+            return True
+    return False
+
+
+def purge_service_modules(root: Path | None = None) -> list[str]:
+    """Remove from `sys.modules` every module loaded from under the services root."""
+    root = (root or services_root()).resolve()
+    stale = [name for name, mod in list(sys.modules.items()) if mod and _loaded_from(mod, root)]
+    for name in stale:
+        del sys.modules[name]
+    return stale
+
+
+def activate_service(service: str, root: Path | None = None) -> Path:
+    """Make `service` the one whose packages `import` finds; returns its folder."""
+    root = (root or services_root()).resolve()
+    folder = root / service
+    if not folder.is_dir():
+        raise ServiceNotFound(f"no service {service!r} under {root}: run its %%service cells first")
+    sys.dont_write_bytecode = True
+    purge_service_modules(root)
+    sys.path[:] = [p for p in sys.path if not _is_under(p, root)]
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()
+    return folder
+
+
+def import_service(service: str, module: str = "src.main", root: Path | None = None) -> ModuleType:
+    """Import `module` from `service` as it is on disk now."""
+    activate_service(service, root)
+    return importlib.import_module(module)
+
+
+def _is_under(entry: str, root: Path) -> bool:
+    try:
+        return Path(entry).resolve().is_relative_to(root)
+    except (OSError, ValueError):
+        return False

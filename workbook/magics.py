@@ -1,0 +1,60 @@
+"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`."""
+
+from __future__ import annotations
+
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from . import progress, registry
+from .cells import CellSyntaxError, parse_service_args
+from .regions import RegionError
+from .runner import render, run_checkpoint
+from .writer import ServicePathError, describe, write_service_file
+
+
+@magics_class
+class WorkbookMagics(Magics):
+    @cell_magic
+    def service(self, line: str, cell: str) -> None:
+        """%%service SERVICE PATH: write this cell to <services root>/SERVICE/PATH."""
+        try:
+            service, path = parse_service_args(line)
+            write_service_file(service, path, cell)
+        except (CellSyntaxError, ServicePathError, RegionError) as error:
+            raise UsageError(str(error)) from None
+        print(describe(service, path, cell))
+
+    @line_magic
+    def begin(self, line: str) -> None:
+        """%begin NOTEBOOK: start this notebook's clock (the first start counts)."""
+        notebook = line.strip()
+        if not notebook:
+            raise UsageError("usage: %begin NOTEBOOK   (e.g. %begin 01-project-structure)")
+        try:
+            progress.record_start(notebook)
+        except progress.ProgressError as error:
+            raise UsageError(str(error)) from None
+        ends = [cp for cp in registry.load() if cp.notebook.removesuffix(".ipynb") == notebook]
+        minutes = sum(cp.target_minutes for cp in ends)
+        steps = ", ".join(step for cp in ends for step in cp.steps)
+        target = f"target {minutes:g} min" + (f", checklist steps {steps}" if steps else "")
+        print(f"Started {notebook} ({target}).")
+
+    @line_magic
+    def checkpoint(self, line: str) -> None:
+        """%checkpoint ID: run the checkpoint's checks against your services and record the result."""
+        try:
+            checkpoint = registry.get(line.strip())
+            progress.load()  # a corrupt progress file stops us before anything runs
+        except (registry.UnknownCheckpoint, progress.ProgressError) as error:
+            raise UsageError(str(error)) from None
+        result = run_checkpoint(checkpoint)
+        progress.record_result(checkpoint.id, result.passed, result.outcomes())
+        print(render(result))
+
+
+def load(ipython: object) -> None:
+    sys.dont_write_bytecode = True  # rewritten files of the same size must never import stale
+    ipython.register_magics(WorkbookMagics)  # type: ignore[attr-defined]

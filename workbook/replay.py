@@ -1,0 +1,87 @@
+"""Replaying the solutions under nbval, and proving every checkpoint twice:
+it passes on the code the solutions write, and it fails, on exactly its exercise checks,
+on the code the unsolved learner notebooks write."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import registry
+from .cells import ordered_notebooks, writes_until
+from .paths import notebooks_dir, repo_root, solutions_dir
+from .runner import CheckpointResult, run_checkpoint
+from .writer import write_all
+
+SANITIZE_FILE = "nbval.sanitize"
+
+
+def replay(names: list[str], workers: int = 1) -> int:
+    notebooks = [p for p in ordered_notebooks(solutions_dir()) if not names or p.name in names or p.stem in names]
+    if not notebooks:
+        print(f"no solution notebook matches {' '.join(names)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="workbook-replay-") as scratch:
+        env = {**os.environ, "WORKBOOK_REPLAY_DIR": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [
+            sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+            "--nbval-sanitize-with", str(repo_root() / SANITIZE_FILE),
+            "-p", "workbook.replay_plugin", "-p", "no:cacheprovider", "-o", "addopts=",
+            "--nbval-cell-timeout", "600", "-v",
+            *[str(p) for p in notebooks],
+        ]  # fmt: skip
+        if workers > 1:
+            command += ["-n", str(workers), "--dist", "loadfile"]
+        return subprocess.run(command, env=env, cwd=repo_root()).returncode
+
+
+def _run_on(writes_of: list, checkpoint: registry.Checkpoint) -> CheckpointResult:
+    with tempfile.TemporaryDirectory(prefix=f"workbook-prove-{checkpoint.id}-") as scratch:
+        root = Path(scratch) / "services"
+        root.mkdir()
+        write_all(writes_of, root)
+        return run_checkpoint(checkpoint, root)
+
+
+def _prove_one(checkpoint: registry.Checkpoint) -> list[tuple[bool, str]]:
+    before = registry.previous(checkpoint.id)
+    solved = _run_on(writes_until(solutions_dir(), checkpoint.id), checkpoint)
+    learner_writes = writes_until(solutions_dir(), before.id if before else None) + writes_until(
+        notebooks_dir(), checkpoint.id, after=before.id if before else None
+    )
+    unsolved = _run_on(learner_writes, checkpoint)
+    failing_solved = sorted(solved.failed_names)
+    exercises = checkpoint.exercise_checks
+    lines = [
+        (
+            solved.passed,
+            f"{checkpoint.id} on the solutions: "
+            + (f"{len(solved.checks)} checks pass" if solved.passed else f"failing {failing_solved}"),
+        )
+    ]
+    exact = bool(exercises) and unsolved.failed_names == exercises
+    detail = (
+        f"fails on exactly its {len(exercises)} exercise checks"
+        if exact
+        else f"expected failures {sorted(exercises)}, got {sorted(unsolved.failed_names)}"
+    )
+    lines.append((exact, f"{checkpoint.id} on the unsolved learner code: {detail}"))
+    if not solved.passed:
+        lines.append((False, "\n".join(c.detail for c in solved.checks if not c.passed)[-3000:]))
+    return lines
+
+
+def prove(ids: list[str], workers: int = 2) -> int:
+    checkpoints = [registry.get(i) for i in ids] if ids else registry.load()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = [line for lines in pool.map(_prove_one, checkpoints) for line in lines]
+    for ok, text in outcomes:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    passed = sum(ok for ok, _ in outcomes)
+    failed = len(outcomes) - passed
+    print(f"checkpoint proofs: {passed} passed, {failed} failed")
+    return 1 if failed else 0
