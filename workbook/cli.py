@@ -137,6 +137,12 @@ def cmd_outputs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docker(args: argparse.Namespace) -> int:
+    from .export import export_images
+
+    return export_images(reference=args.reference)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
@@ -176,6 +182,9 @@ def parser() -> argparse.ArgumentParser:
     )
     add("outputs", cmd_outputs, "run solution notebooks and store their outputs (instructors)").add_argument(
         "notebooks", nargs="+", help="solution notebook names"
+    )
+    add("docker", cmd_docker, "build and smoke-test a container image for every service").add_argument(
+        "--reference", action="store_true", help="build the solutions' services instead of yours"
     )
     add("bench", cmd_bench, "time check, reset and replay; print a table")
     return top
