@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make test`: install what the tests need, then run every step and summarise.
+# Set-up steps stop the run when they fail; check steps all run, and the summary says which failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+die() { echo "make test: $*" >&2; exit 1; }
+
+banner "set-up: system packages"
+scripts/system-packages.sh || die "could not install the system packages"
+banner "set-up: Python environment"
+make --no-print-directory venv || die "could not install the Python packages"
+banner "set-up: PostgreSQL"
+TEST_DATABASE_URL=$(scripts/postgres.sh) || die "could not start PostgreSQL"
+export TEST_DATABASE_URL
+echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
+if [ -x scripts/podman-setup.sh ] && [ -x scripts/base-image.sh ]; then
+  banner "set-up: container engine and base image"
+  scripts/podman-setup.sh || die "could not configure podman"
+  scripts/base-image.sh || die "could not make the base image"
+fi
+
+# Kernels, Jupyter and IPython write into HOME: keep the real one clean.
+SCRATCH=$(mktemp -d -t workbook-test-XXXXXX)
+trap 'rm -rf "$SCRATCH"' EXIT
+export HOME="$SCRATCH/home" JUPYTER_DATA_DIR="$SCRATCH/jupyter" IPYTHONDIR="$SCRATCH/ipython"
+export WORKBOOK_STATE_DIR="$SCRATCH/state" WORKBOOK_SERVICES_DIR="$SCRATCH/services"
+mkdir -p "$HOME" "$WORKBOOK_SERVICES_DIR"
+
+declare -a RESULTS=()
+step() {
+  local name=$1; shift
+  banner "$name"
+  local started=$SECONDS
+  if "$@"; then RESULTS+=("PASS  $name ($((SECONDS - started)) s)"); else RESULTS+=("FAIL  $name ($((SECONDS - started)) s)"); fi
+}
+
+step "lint: black, flake8, mypy" make --no-print-directory lint
+step "tooling tests with coverage" make --no-print-directory tooling-tests
+step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --check
+step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
+step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
+
+banner "summary"
+printf '%s\n' "${RESULTS[@]}"
+failed=$(printf '%s\n' "${RESULTS[@]}" | grep -c '^FAIL' || true)
+passed=$(( ${#RESULTS[@]} - failed ))
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
