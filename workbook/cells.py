@@ -57,7 +57,8 @@ def split_service_cell(source: str) -> tuple[str, str, str] | None:
 
 
 def read(path: Path) -> nbformat.NotebookNode:
-    return nbformat.read(path, as_version=4)
+    notebook: nbformat.NotebookNode = nbformat.read(path, as_version=4)
+    return notebook
 
 
 def events(notebook: Path) -> Iterator[Event]:

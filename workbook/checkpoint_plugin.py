@@ -23,7 +23,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     elif report.skipped:
         entry["outcome"] = "skipped"
         if isinstance(report.longrepr, tuple):
-            entry["detail"] = str(report.longrepr[2])
+            entry["detail"] = str(report.longrepr[2]).removeprefix("Skipped: ")
     elif report.when == "call":
         entry["outcome"] = "passed"
 

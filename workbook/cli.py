@@ -38,7 +38,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
             return 1
         print("notebooks/ is fresh: every learner notebook matches its solution")
         return 0
-    print(f"regenerated {len(differing)} learner notebook(s)" if differing else "notebooks/ was already fresh")
+    print(
+        f"regenerated {len(differing)} learner notebook(s)" if differing else "notebooks/ was already fresh"
+    )
     return 0
 
 
@@ -140,7 +142,7 @@ def cmd_outputs(args: argparse.Namespace) -> int:
 def cmd_docker(args: argparse.Namespace) -> int:
     from .export import export_images
 
-    return export_images(reference=args.reference)
+    return int(export_images(reference=args.reference))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -177,9 +179,9 @@ def parser() -> argparse.ArgumentParser:
     replay_cmd = add("replay", cmd_replay, "replay every solution notebook under nbval into scratch folders")
     replay_cmd.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
     replay_cmd.add_argument("--workers", type=int, default=1)
-    add("prove", cmd_prove, "prove each checkpoint passes on solutions and fails on learner code").add_argument(
-        "checkpoints", nargs="*", help="checkpoint ids (default: all)"
-    )
+    add(
+        "prove", cmd_prove, "prove each checkpoint passes on solutions and fails on learner code"
+    ).add_argument("checkpoints", nargs="*", help="checkpoint ids (default: all)")
     add("outputs", cmd_outputs, "run solution notebooks and store their outputs (instructors)").add_argument(
         "notebooks", nargs="+", help="solution notebook names"
     )

@@ -6,12 +6,14 @@ so `make test` can tell a stale `notebooks/` from a fresh one by comparing bytes
 from __future__ import annotations
 
 import copy
+import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
 from .cells import ordered_notebooks, split_service_cell
-from .paths import notebooks_dir, solutions_dir
+from .paths import notebooks_dir, solutions_dir, state_dir
 from .regions import strip_solutions
 
 CELL_METADATA_DROPPED = ("execution", "collapsed", "scrolled")
@@ -56,7 +58,25 @@ def learner_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def render(solution_path: Path) -> str:
     nb = nbformat.read(solution_path, as_version=4)
-    return nbformat.writes(learner_notebook(nb)) + "\n"
+    text: str = nbformat.writes(learner_notebook(nb))
+    return text + "\n"
+
+
+def has_learner_work(path: Path) -> bool:
+    """A learner notebook that was run (it has outputs) may hold the learner's own answers."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # unreadable: keep it, it may be the learner's
+        return True
+    return any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+
+
+def keep_learner_copy(path: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    target = state_dir() / "notebook-backups" / stamp / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, target)
+    return target
 
 
 def generate(check: bool = False) -> list[Path]:
@@ -71,11 +91,15 @@ def generate(check: bool = False) -> list[Path]:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             differing.append(target)
             if not check:
+                if target.exists() and has_learner_work(target):
+                    print(f"kept your copy of {target.name} in {keep_learner_copy(target)}")
                 target_dir.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
     for orphan in sorted(target_dir.glob("[0-9][0-9]-*.ipynb")):
         if orphan.name not in expected:
             differing.append(orphan)
             if not check:
+                if has_learner_work(orphan):
+                    print(f"kept your copy of {orphan.name} in {keep_learner_copy(orphan)}")
                 orphan.unlink()
     return differing

@@ -35,6 +35,10 @@ def purge_service_modules(root: Path | None = None) -> list[str]:
     return stale
 
 
+def _top_level_names(folder: Path) -> set[str]:
+    return {p.stem for p in folder.iterdir() if p.is_dir() or p.suffix == ".py"}
+
+
 def activate_service(service: str, root: Path | None = None) -> Path:
     """Make `service` the one whose packages `import` finds; returns its folder."""
     root = (root or services_root()).resolve()
@@ -43,6 +47,10 @@ def activate_service(service: str, root: Path | None = None) -> Path:
         raise ServiceNotFound(f"no service {service!r} under {root}: run its %%service cells first")
     sys.dont_write_bytecode = True
     purge_service_modules(root)
+    # A `src` imported from anywhere else (another services root) would shadow this one.
+    shadowing = _top_level_names(folder)
+    for name in [n for n in sys.modules if n.split(".", 1)[0] in shadowing]:
+        del sys.modules[name]
     sys.path[:] = [p for p in sys.path if not _is_under(p, root)]
     sys.path.insert(0, str(folder))
     importlib.invalidate_caches()

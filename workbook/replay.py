@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import registry
-from .cells import ordered_notebooks, writes_until
+from .cells import Write, ordered_notebooks, writes_until
 from .paths import notebooks_dir, repo_root, solutions_dir
 from .runner import CheckpointResult, run_checkpoint
 from .writer import write_all
@@ -21,7 +21,9 @@ SANITIZE_FILE = "nbval.sanitize"
 
 
 def replay(names: list[str], workers: int = 1) -> int:
-    notebooks = [p for p in ordered_notebooks(solutions_dir()) if not names or p.name in names or p.stem in names]
+    notebooks = [
+        p for p in ordered_notebooks(solutions_dir()) if not names or p.name in names or p.stem in names
+    ]
     if not notebooks:
         print(f"no solution notebook matches {' '.join(names)}", file=sys.stderr)
         return 2
@@ -39,7 +41,7 @@ def replay(names: list[str], workers: int = 1) -> int:
         return subprocess.run(command, env=env, cwd=repo_root()).returncode
 
 
-def _run_on(writes_of: list, checkpoint: registry.Checkpoint) -> CheckpointResult:
+def _run_on(writes_of: list[Write], checkpoint: registry.Checkpoint) -> CheckpointResult:
     with tempfile.TemporaryDirectory(prefix=f"workbook-prove-{checkpoint.id}-") as scratch:
         root = Path(scratch) / "services"
         root.mkdir()

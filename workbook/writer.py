@@ -23,9 +23,7 @@ class ServicePathError(ValueError):
 
 def target_path(service: str, path: str, root: Path | None = None) -> Path:
     if not SERVICE_NAME.match(service):
-        raise ServicePathError(
-            f"service name {service!r} must be lower-case letters, digits and dashes"
-        )
+        raise ServicePathError(f"service name {service!r} must be lower-case letters, digits and dashes")
     relative = PurePosixPath(path)
     if not path or relative.is_absolute() or ".." in relative.parts:
         raise ServicePathError(f"path {path!r} must be relative to the service, without '..'")

@@ -1,0 +1,62 @@
+import pytest
+
+from workbook import cli, registry
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_checkpoints_lists_every_id(capsys):
+    status, out, _ = run(capsys, "checkpoints")
+    assert status == 0
+    assert [line.split()[0] for line in out.splitlines()] == [cp.id for cp in registry.load()]
+
+
+@pytest.mark.parametrize("argv", [["check", "nope"], ["reset", "nope"]])
+def test_unknown_checkpoint_is_one_line_and_status_2(capsys, argv, isolated_workspace):
+    (isolated_workspace / "keep.txt").write_text("mine")
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "unknown checkpoint 'nope'" in err
+    assert [p.name for p in isolated_workspace.iterdir()] == ["keep.txt"]
+
+
+def test_corrupt_progress_is_one_line_and_changes_nothing(capsys, tmp_path):
+    corrupt = tmp_path / "state" / "progress.json"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_text("[1, 2")
+    for argv in (["check", "environment"], ["check"]):
+        status, _, err = run(capsys, *argv)
+        assert status == 2 and "corrupt" in err and err.count("\n") == 1
+    assert corrupt.read_text() == "[1, 2"
+
+
+def test_check_without_id_and_no_progress_says_how_to_start(capsys):
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and "no checkpoint reached yet" in out
+
+
+def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
+    from workbook.cells import writes_until
+    from workbook.paths import solutions_dir
+    from workbook.writer import write_all
+
+    first = registry.load()[0]
+    status, out, _ = run(capsys, "check", first.id)
+    assert status == 1 and "public checks passed" in out
+    write_all(writes_until(solutions_dir(), first.id), isolated_workspace)
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and f"All {len(first.checks)} public checks passed." in out
+
+
+def test_notebooks_check_reports_fresh(capsys):
+    status, out, _ = run(capsys, "notebooks", "--check")
+    assert status == 0 and "fresh" in out
+
+
+def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):
+    status, _, err = run(capsys, "outputs", "99-nothing")
+    assert status == 2 and "no solution notebook 99-nothing.ipynb" in err

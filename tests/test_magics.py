@@ -1,0 +1,73 @@
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from workbook import progress
+
+SOLVED_GREETING = 'def greet(name: str) -> str:\n    return f"Hello, {name.strip()}!"\n'
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ipython = InteractiveShell.instance()
+    ipython.run_line_magic("load_ext", "workbook")
+    return ipython
+
+
+def test_service_writes_the_cell_and_prints_one_stable_line(shell, isolated_workspace, capsys):
+    shell.run_cell_magic("service", "task-service src/api/routes.py", "router = None\n")
+    shell.run_cell_magic("service", "task-service src/api/routes.py", "router = None\n")
+    assert capsys.readouterr().out == "wrote task-service/src/api/routes.py (1 lines)\n" * 2
+    assert (isolated_workspace / "task-service/src/api/routes.py").read_text() == "router = None\n"
+
+
+@pytest.mark.parametrize("line", ["", "only-service", "Bad src/a.py", "svc ../escape.py"])
+def test_service_misuse_is_a_usage_error(shell, line, isolated_workspace):
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("service", line, "x = 1\n")
+    assert list(isolated_workspace.iterdir()) == []
+
+
+def test_begin_records_the_start_once(shell, capsys):
+    shell.run_line_magic("begin", "00-orientation")
+    first = progress.load().notebooks["00-orientation"].started_at
+    shell.run_line_magic("begin", "00-orientation")
+    assert progress.load().notebooks["00-orientation"].started_at == first
+    assert capsys.readouterr().out.startswith("Started 00-orientation (target ")
+    with pytest.raises(UsageError):
+        shell.run_line_magic("begin", "  ")
+
+
+def test_checkpoint_runs_and_records(shell, isolated_workspace, capsys, monkeypatch):
+    from workbook import magics
+
+    class Result:
+        passed = True
+
+        def outcomes(self):
+            return {"test_x": "passed"}
+
+    seen = {}
+
+    def fake_run(checkpoint):
+        seen["id"] = checkpoint.id
+        return Result()
+
+    monkeypatch.setattr(magics, "run_checkpoint", fake_run)
+    monkeypatch.setattr(magics, "render", lambda result: "TABLE")
+    shell.run_line_magic("checkpoint", "environment")
+    assert seen == {"id": "environment"} and capsys.readouterr().out == "TABLE\n"
+    assert progress.load().checkpoints["environment"].passed
+
+
+def test_checkpoint_refuses_unknown_ids_and_corrupt_progress(shell, tmp_path):
+    with pytest.raises(UsageError, match="unknown checkpoint 'nope'"):
+        shell.run_line_magic("checkpoint", "nope")
+    corrupt = tmp_path / "state" / "progress.json"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_text("{oops")
+    with pytest.raises(UsageError, match="corrupt"):
+        shell.run_line_magic("checkpoint", "environment")
+    with pytest.raises(UsageError, match="corrupt"):
+        shell.run_line_magic("begin", "00-orientation")
+    assert corrupt.read_text() == "{oops"

@@ -1,0 +1,76 @@
+import ast
+
+import pytest
+
+from workbook import registry
+from workbook.cells import checkpoint_order
+from workbook.paths import checkpoints_dir, solutions_dir
+
+ENTRY = """
+id = "{id}"
+title = "Title of {id}"
+notebook = "{notebook}"
+steps = ["2.1", "2.2"]
+milestone = "task-service setup"
+target_minutes = 7.5
+module = "test_{id}.py"
+
+[checks.test_one]
+hint = "Look at one."
+exercise = true
+
+[checks.test_two]
+hint = "Look at two."
+"""
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "02-b.toml").write_text(ENTRY.format(id="b", notebook="02-b.ipynb"))
+    (tmp_path / "01-a.toml").write_text(ENTRY.format(id="a", notebook="01-a.ipynb"))
+    return tmp_path
+
+
+def test_checkpoints_load_in_notebook_order_with_their_checks(folder):
+    a, b = registry.load(folder)
+    assert (a.id, b.id) == ("a", "b")
+    assert a.steps == ("2.1", "2.2") and a.target_minutes == 7.5 and a.milestone == "task-service setup"
+    assert a.exercise_checks == {"test_one"}
+    assert a.hint("test_two") == "Look at two." and a.hint("test_one[param]") == "Look at one."
+    assert a.hint("test_unknown") == ""
+
+
+def test_unknown_ids_name_the_known_ones(folder):
+    with pytest.raises(registry.UnknownCheckpoint, match="unknown checkpoint 'zzz'; known: a, b"):
+        registry.get("zzz", folder)
+    assert registry.get("b", folder).notebook == "02-b.ipynb"
+    assert registry.previous("b", folder).id == "a" and registry.previous("a", folder) is None
+    with pytest.raises(registry.UnknownCheckpoint):
+        registry.previous("zzz", folder)
+
+
+@pytest.mark.parametrize("text", ["id = ", 'id = "x"\n'])
+def test_a_broken_entry_names_its_file(tmp_path, text):
+    (tmp_path / "01-broken.toml").write_text(text)
+    with pytest.raises(registry.RegistryError, match="01-broken.toml"):
+        registry.load(tmp_path)
+
+
+# The real registry agrees with the notebooks and the check modules.
+
+
+def test_registry_order_is_the_order_learners_reach_checkpoints():
+    assert [cp.id for cp in registry.load()] == checkpoint_order(solutions_dir())
+
+
+@pytest.mark.parametrize("checkpoint", registry.load(), ids=lambda cp: cp.id)
+def test_every_check_has_a_hint_and_every_hint_a_check(checkpoint):
+    assert (solutions_dir() / checkpoint.notebook).is_file()
+    tree = ast.parse((checkpoints_dir() / checkpoint.module).read_text())
+    tests = {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+    assert tests == set(checkpoint.checks)
+    assert all(check.hint.strip() for check in checkpoint.checks.values())
+    assert checkpoint.exercise_checks, "a checkpoint with no exercise check cannot fail on unsolved code"
+    assert checkpoint.target_minutes > 0
