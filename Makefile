@@ -29,7 +29,9 @@ $(LAB_SETTINGS): scripts/lab-overrides.json | $(STAMP)
 	@mkdir -p $(dir $@) && cp $< $@
 
 lab: $(STAMP) $(LAB_SETTINGS) ## open JupyterLab on notebooks/ with notebook 00 (offline: no news, no update checks)
-	$(VENV)/bin/jupyter lab notebooks/00-orientation.ipynb --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+		--LabApp.default_url=/lab/tree/notebooks/00-orientation.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 system: ## install the Debian packages the tests need (PostgreSQL, podman, Chromium)
 	@scripts/system-packages.sh
