@@ -17,7 +17,7 @@ def shell():
 def test_service_writes_the_cell_and_prints_one_stable_line(shell, isolated_workspace, capsys):
     shell.run_cell_magic("service", "task-service src/api/routes.py", "router = None\n")
     shell.run_cell_magic("service", "task-service src/api/routes.py", "router = None\n")
-    assert capsys.readouterr().out == "wrote task-service/src/api/routes.py (1 lines)\n" * 2
+    assert capsys.readouterr().out == "wrote task-service/src/api/routes.py (1 line)\n" * 2
     assert (isolated_workspace / "task-service/src/api/routes.py").read_text() == "router = None\n"
 
 

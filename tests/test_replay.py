@@ -86,7 +86,7 @@ def test_outputs_are_stored_from_a_scratch_services_root(tmp_path, isolated_work
     )
     execute_in_place(notebook)
     cells = nbformat.read(notebook, as_version=4).cells
-    assert cells[1].outputs[0]["text"] == "wrote svc/a.py (1 lines)\n"
+    assert cells[1].outputs[0]["text"] == "wrote svc/a.py (1 line)\n"
     assert cells[2].outputs[0]["text"] == "42\n"
     assert list(isolated_workspace.iterdir()) == []
     assert os.environ["WORKBOOK_SERVICES_DIR"] == str(isolated_workspace)

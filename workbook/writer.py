@@ -56,7 +56,7 @@ def write_service_file(service: str, path: str, cell_source: str, root: Path | N
 def describe(service: str, path: str, cell_source: str) -> str:
     """The one stable line the magic prints."""
     lines = file_text(cell_source).count("\n")
-    return f"wrote {service}/{PurePosixPath(path)} ({lines} lines)"
+    return f"wrote {service}/{PurePosixPath(path)} ({lines} line{'' if lines == 1 else 's'})"
 
 
 def write_all(writes: Iterable["Write"], root: Path) -> list[Path]:
