@@ -1,0 +1,69 @@
+"""Checkpoint task-structure: the task-service's folders, packages and entry point (step 2.1)."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+PACKAGES = ["src", "src/api", "src/models", "src/database", "src/config", "src/observability"]
+
+
+@pytest.fixture
+def service(services):
+    return services / "task-service"
+
+
+def test_packages_have_init(service):
+    """every folder under src/ is a package with an __init__.py"""
+    missing = [p for p in PACKAGES if not (service / p / "__init__.py").is_file()]
+    assert not missing, f"no __init__.py in: {', '.join(missing)}"
+
+
+def test_packages_are_regular_and_documented(load_service):
+    """each package imports as a regular package and says what it is for"""
+    for package in [p.replace("/", ".") for p in PACKAGES]:
+        module = load_service("task-service", package)
+        assert getattr(module, "__file__", None), f"{package} is a namespace package"
+        assert module.__file__.endswith("__init__.py")
+        assert (module.__doc__ or "").strip(), f"{package}/__init__.py has no docstring"
+
+
+def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
+    """.gitignore keeps .env, the SQLite database and __pycache__ out of git, not .env.example"""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    assert (service / ".gitignore").is_file(), "no task-service/.gitignore"
+    shutil.copy(service / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run([git, "init", "-q", str(tmp_path)], check=True)
+
+    def ignored(path: str) -> bool:
+        result = subprocess.run([git, "check-ignore", "-q", path], cwd=tmp_path)
+        return result.returncode == 0
+
+    for path in [".env", "task_service.db", "task_service.db-wal", "src/__pycache__/main.pyc"]:
+        assert ignored(path), f"{path} is not ignored"
+    for path in [".env.example", "src/main.py"]:
+        assert not ignored(path), f"{path} must not be ignored"
+
+
+def test_python_m_src_help(service):
+    """`python -m src --help` explains how to start the service"""
+    result = subprocess.run(
+        [sys.executable, "-m", "src", "--help"], cwd=service, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--port" in result.stdout and "--host" in result.stdout
+
+
+def test_python_m_src_runs_uvicorn(load_service, monkeypatch):
+    """`python -m src --host 0.0.0.0 --port 9000` serves src.main:app with uvicorn"""
+    entry = load_service("task-service", "src.__main__")
+    calls = []
+    monkeypatch.setattr(entry.uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    entry.main(["--host", "0.0.0.0", "--port", "9000"])
+    assert len(calls) == 1
+    app, kwargs = calls[0]
+    assert app == "src.main:app"
+    assert kwargs.get("host") == "0.0.0.0" and kwargs.get("port") == 9000
