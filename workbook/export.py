@@ -1,0 +1,325 @@
+"""`make docker`: build every service's image and smoke-test it.
+
+For each folder of the services root that holds a Dockerfile: build the image, run it detached on a
+free local port mapped to the port the Dockerfile EXPOSEs (8000 when it names none), wait until
+GET /health answers 200 from the host and the image's own HEALTHCHECK passes, read the user it runs
+as (`id -u`: 0 fails), report the image size, and always remove the container. A table ends the run;
+the exit status is 0 only when every service passed.
+
+Behind a TLS-intercepting proxy pip fails inside the build with CERTIFICATE_VERIFY_FAILED. podman
+then rebuilds with the host's CA bundle mounted read-only over the image's (for the rest of the run).
+Not always: that mount makes any RUN step that rewrites the bundle fail (`apt-get install` of a
+package that triggers update-ca-certificates: "Device or resource busy"), and machines that do not
+need it should build exactly what the Dockerfile says. It is a build-time mount: no image keeps it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .cells import Write, events, ordered_notebooks
+from .engine import (
+    Completed,
+    Engine,
+    Runner,
+    Which,
+    detect_engine,
+    engine_health,
+    host_ca_bundle,
+    no_engine_message,
+    run_command,
+)
+from .paths import services_root, solutions_dir
+from .writer import write_all
+
+DEFAULT_PORT = 8000
+BUILD_TIMEOUT = 1800.0
+HEALTH_TIMEOUT = 90.0  # docker runs the first HEALTHCHECK only after its interval
+STEP_LINE = re.compile(r"^(\[\d+/\d+\] )?(STEP|Step) \d+/\d+ ?:|^#\d+ \[")
+CERT_FAILURE = re.compile(
+    r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self.signed certificate", re.I
+)
+BASE_MISSING = re.compile(r"image not known|pull access denied|manifest unknown|repository does not exist")
+PODMAN_UNSET = re.compile(r"crun:|RLIMIT_NOFILE|cgroups in hybrid mode")
+BUILD_HINTS = (
+    (
+        BASE_MISSING,
+        "a base image is missing: without a registry, scripts/base-image.sh makes python:3.11-slim",
+    ),
+    (PODMAN_UNSET, "podman is not set up for this machine: run scripts/podman-setup.sh"),
+    (CERT_FAILURE, "pip cannot verify the package index: a proxy re-signs TLS here; add its CA to the image"),
+)
+
+
+@dataclass
+class Tools:
+    """Everything the export touches outside Python, so tests can replace it."""
+
+    run: Runner = run_command
+    which: Which = shutil.which
+    http_get: Callable[[str], int | None] = field(default=lambda url: http_status(url))
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    free_port: Callable[[], int] = field(default=lambda: free_local_port())
+    ca_bundle: Path | None = field(default_factory=host_ca_bundle)
+    mount_ca: bool = False  # set once a build failed on certificates
+
+
+@dataclass
+class ServiceResult:
+    service: str
+    built: bool = False
+    health: str = "-"
+    uid: str = "-"
+    size_mb: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.built and not self.problems
+
+
+def export_images(reference: bool = False, tools: Tools | None = None) -> int:
+    """Build and smoke-test every service's image; 0 when all passed, 1 when one failed, 2 when
+    there is nothing to build or no engine."""
+    tools = tools or Tools()
+    with tempfile.TemporaryDirectory(prefix="workbook-docker-") as scratch:
+        root = Path(scratch) if reference else services_root()
+        if reference:
+            lay_out_reference(root)
+        folders = service_folders(root)
+        if not folders:
+            where = "no solution notebook writes" if reference else f"no service in {root} has"
+            return refuse(f"{where} a Dockerfile yet: nothing to build")
+        engine = detect_engine(tools.run, tools.which)
+        if engine is None:
+            return refuse(no_engine_message(tools.which))
+        results = export_all(engine, tools, folders, "reference" if reference else "latest")
+    print("\n" + render_table(results), flush=True)
+    return 0 if all(result.passed for result in results) else 1
+
+
+def export_all(engine: Engine, tools: Tools, folders: list[Path], tag: str) -> list[ServiceResult]:
+    names = ", ".join(folder.name for folder in folders)
+    say(f"building {len(folders)} image(s) with {engine.name}: {names}")
+    return [
+        export_service(engine, tools, folder, f"{folder.name}:{tag}", f"[{n}/{len(folders)}]")
+        for n, folder in enumerate(folders, 1)
+    ]
+
+
+def refuse(message: str) -> int:
+    print(f"workbook docker: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def lay_out_reference(root: Path) -> list[Path]:
+    """Every `%%service` cell of the solutions, in order, written under `root`."""
+    notebooks = ordered_notebooks(solutions_dir())
+    writes = [event for notebook in notebooks for event in events(notebook) if isinstance(event, Write)]
+    return write_all(writes, root)
+
+
+def service_folders(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.iterdir() if (path / "Dockerfile").is_file())
+
+
+def export_service(engine: Engine, tools: Tools, folder: Path, tag: str, counter: str) -> ServiceResult:
+    result = ServiceResult(folder.name)
+    say(f"{counter} {folder.name}: building {tag}")
+    started = tools.clock()
+    if not build_image(engine, tools, folder, tag):
+        result.problems.append("build failed")
+        return result
+    result.built = True
+    say(f"    built in {tools.clock() - started:.0f} s")
+    result.size_mb = image_size_mb(engine, tools.run, tag)
+    smoke_test(engine, tools, tag, exposed_port(folder / "Dockerfile"), result)
+    return result
+
+
+def build_image(engine: Engine, tools: Tools, folder: Path, tag: str) -> bool:
+    done = _build(engine, tools, folder, tag)
+    if not done.ok and engine.name == "podman" and not tools.mount_ca and tools.ca_bundle:
+        if CERT_FAILURE.search(done.output):
+            say(f"    certificates fail inside the build: retrying with the host CA bundle {tools.ca_bundle}")
+            tools.mount_ca = True
+            done = _build(engine, tools, folder, tag)
+    if not done.ok:
+        tail = done.output.strip().splitlines()[-15:]
+        say("\n".join(f"    | {line}" for line in tail))
+        for pattern, hint in BUILD_HINTS:
+            if pattern.search(done.output):
+                say(f"    hint: {hint}")
+                break
+    return done.ok
+
+
+def _build(engine: Engine, tools: Tools, folder: Path, tag: str) -> Completed:
+    ca = tools.ca_bundle if tools.mount_ca else None
+
+    def show(line: str) -> None:
+        if STEP_LINE.match(line):
+            say(f"    {' '.join(line.split())[:100]}")
+
+    return tools.run(engine.build(tag, folder, ca), timeout=BUILD_TIMEOUT, on_line=show)
+
+
+def image_size_mb(engine: Engine, run: Runner, tag: str) -> float | None:
+    done = run(engine.size(tag), timeout=60)
+    value = done.stdout.strip()
+    return round(int(value) / 1_000_000, 1) if done.ok and value.isdigit() else None
+
+
+def exposed_port(dockerfile: Path) -> int:
+    """The first port of the last EXPOSE (ENV/ARG defaults substituted), else 8000."""
+    text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    values: dict[str, str] = {}
+    port = DEFAULT_PORT
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 2:
+            continue
+        keyword = words[0].upper()
+        if keyword in ("ENV", "ARG"):
+            values.update(_assignments(words[1:]))
+        elif keyword == "EXPOSE":
+            first = re.sub(r"\$\{?(\w+)\}?", lambda m: values.get(m.group(1), m.group(0)), words[1])
+            number = first.split("/")[0]
+            port = int(number) if number.isdigit() else DEFAULT_PORT
+    return port
+
+
+def _assignments(words: list[str]) -> dict[str, str]:
+    if "=" not in words[0]:  # legacy `ENV KEY value`
+        return {words[0]: words[1]} if len(words) > 1 else {}
+    pairs = (word.split("=", 1) for word in words if "=" in word)
+    return {key: value.strip("\"'") for key, value in pairs}
+
+
+def smoke_test(engine: Engine, tools: Tools, tag: str, port: int, result: ServiceResult) -> None:
+    """Run the image, judge its health and user, and always remove the container."""
+    name = f"workbook-export-{result.service}-{os.getpid()}"  # two runs at once never collide
+    host_port = tools.free_port()
+    say(f"    running on 127.0.0.1:{host_port} -> {port}, waiting for GET /health and the HEALTHCHECK")
+    try:
+        started = tools.run(engine.run(name, tag, host_port, port), timeout=120)
+        if not started.ok:
+            result.health = "no start"
+            result.problems.append("container did not start: " + last_line(started.output))
+            if PODMAN_UNSET.search(started.output):
+                say(f"    hint: {BUILD_HINTS[1][1]}")
+            return
+        result.health, problem = wait_for_health(engine, tools, name, f"http://127.0.0.1:{host_port}/health")
+        if problem:
+            result.problems.append(problem)
+        result.uid = container_uid(engine, tools.run, name)
+        if result.uid == "0":
+            result.problems.append("runs as root (uid 0): add a numeric non-root USER to the Dockerfile")
+        elif not result.uid.isdigit():
+            result.problems.append("could not read the container's user (id -u)")
+        if result.problems:
+            logs = tools.run(engine.logs(name), timeout=60).output.strip().splitlines()
+            say("\n".join(f"    log | {line}" for line in logs[-20:]))
+        size = "?" if result.size_mb is None else f"{result.size_mb:.1f}"
+        say(f"    health {result.health}, uid {result.uid}, size {size} MB")
+    finally:
+        removed = tools.run(engine.remove(name), timeout=60)
+        say(
+            "    container removed"
+            if removed.ok
+            else f"    could not remove {name}: {last_line(removed.output)}"
+        )
+
+
+def wait_for_health(engine: Engine, tools: Tools, name: str, url: str) -> tuple[str, str]:
+    """(health column, problem or ""): GET /health from the host first, then the image's HEALTHCHECK."""
+    deadline = tools.clock() + HEALTH_TIMEOUT
+    status = tools.http_get(url)
+    while status != 200:
+        if tools.run(engine.running(name), timeout=60).stdout.strip() != "true":
+            return "exited", "the container exited before /health answered"
+        if tools.clock() >= deadline:
+            seen = f"http {status}" if status else "no answer"
+            return seen, f"GET /health gave {seen} for {HEALTH_TIMEOUT:.0f} s"
+        tools.sleep(1.0)
+        status = tools.http_get(url)
+    failures = 0
+    while True:
+        state = engine_health(engine, tools.run, name)
+        if state == "healthy":
+            return "ok", ""
+        if state == "none":
+            return "no check", "the image has no HEALTHCHECK: add one to the Dockerfile"
+        failures += state == "unhealthy"
+        if failures >= 3 or tools.clock() >= deadline:
+            return "unhealthy", "/health answers but the image's HEALTHCHECK fails"
+        tools.sleep(1.0)
+
+
+def container_uid(engine: Engine, run: Runner, name: str) -> str:
+    for command in (("id", "-u"), ("python", "-c", "import os; print(os.getuid())")):
+        done = run(engine.exec(name, *command), timeout=60)
+        if done.ok and done.stdout.strip().isdigit():
+            return done.stdout.strip()
+    return "?"
+
+
+def http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (OSError, ValueError):
+        return None
+
+
+def free_local_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1][:160] if lines else "no output"
+
+
+def render_table(results: list[ServiceResult]) -> str:
+    header = ("service", "build", "health", "uid", "size MB", "result")
+    rows = [header] + [
+        (
+            r.service,
+            "ok" if r.built else "FAIL",
+            r.health,
+            r.uid,
+            "-" if r.size_mb is None else f"{r.size_mb:.1f}",
+            "pass" if r.passed else "FAIL: " + "; ".join(r.problems),
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows
+    ]
+    passed = sum(r.passed for r in results)
+    lines.append("")
+    lines.append(f"{passed} of {len(results)} image(s) passed the smoke test.")
+    return "\n".join(lines)
