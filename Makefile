@@ -10,7 +10,7 @@ WORKBOOK := $(PY) -m workbook
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: help venv lab test lint notebooks replay prove checkpoints check reset backups restore \
-        progress doctor outputs docker bench clean tooling-tests system postgres
+        progress doctor outputs images docker bench clean tooling-tests system postgres
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -86,7 +86,11 @@ progress: $(STAMP) ## the checklist ticked from your checkpoints, your times aga
 doctor: $(STAMP) ## check the checklist's common issues and print their fixes
 	@$(WORKBOOK) doctor
 
-docker: $(STAMP) ## build and smoke-test an image of every service in services/ (REFERENCE=1: the solutions')
+images: ## podman without a Docker engine: configure it and make python:3.11-slim locally (no-op elsewhere)
+	@scripts/podman-setup.sh
+	@scripts/base-image.sh
+
+docker: $(STAMP) images ## build and smoke-test an image of every service in services/ (REFERENCE=1: the solutions')
 	@$(WORKBOOK) docker $(if $(REFERENCE),--reference)
 
 bench: $(STAMP) ## time check, reset and replay against their targets (a table, not a test)

@@ -15,11 +15,8 @@ banner "set-up: PostgreSQL"
 TEST_DATABASE_URL=$(scripts/postgres.sh) || die "could not start PostgreSQL"
 export TEST_DATABASE_URL
 echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
-if [ -x scripts/podman-setup.sh ] && [ -x scripts/base-image.sh ]; then
-  banner "set-up: container engine and base image"
-  scripts/podman-setup.sh || die "could not configure podman"
-  scripts/base-image.sh || die "could not make the base image"
-fi
+banner "set-up: container engine and base image"
+make --no-print-directory images || die "could not set up podman and the base image"
 
 # Kernels, Jupyter and IPython write into HOME: keep the real one clean.
 SCRATCH=$(mktemp -d -t workbook-test-XXXXXX)
@@ -41,6 +38,9 @@ step "tooling tests with coverage" make --no-print-directory tooling-tests
 step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --check
 step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
 step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
+if grep -qE '%%service [a-z0-9-]+ Dockerfile' solutions/*.ipynb; then
+  step "images: build and smoke-test the reference services" .venv/bin/python -m workbook docker --reference
+fi
 
 banner "summary"
 printf '%s\n' "${RESULTS[@]}"
