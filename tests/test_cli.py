@@ -52,9 +52,20 @@ def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
     assert status == 0 and f"All {len(first.checks)} public checks passed." in out
 
 
-def test_notebooks_check_reports_fresh(capsys):
-    status, out, _ = run(capsys, "notebooks", "--check")
-    assert status == 0 and "fresh" in out
+def test_notebooks_check_names_the_stale_ones(capsys, monkeypatch, tmp_path):
+    from workbook import generate
+
+    stale = [tmp_path / "03-x.ipynb"]
+    monkeypatch.setattr(generate, "generate", lambda check: stale)
+    status, _, err = run(capsys, "notebooks", "--check")
+    assert status == 1 and "stale (03-x.ipynb)" in err and "make notebooks" in err
+    status, out, _ = run(capsys, "notebooks")
+    assert status == 0 and "regenerated 1 learner notebook" in out
+    stale.clear()
+    assert run(capsys, "notebooks", "--check")[:2] == (
+        0,
+        "notebooks/ is fresh: every learner notebook matches its solution\n",
+    )
 
 
 def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):

@@ -107,6 +107,20 @@ def test_a_corrupt_progress_file_does_not_matter(root: Path) -> None:
     assert progress.read_bytes() == b"{ not json \xff"
 
 
+def test_the_reset_command_refuses_a_corrupt_progress_file(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build(root, SAMPLE)
+    before = snapshot(root)
+    progress = paths.progress_file()
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    progress.write_bytes(b"{ not json")
+    assert cli.main(["reset", REAL_CHECKPOINTS[0]]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "corrupt" in err
+    assert snapshot(root) == before and not paths.backups_dir().exists()
+
+
 def test_cli_reset(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     build(root, SAMPLE)
     before = snapshot(root)

@@ -10,9 +10,11 @@ import sys
 from typing import Callable
 
 from . import progress, registry
+from .backup import BackupError, UnknownBackup
 from .cells import CellSyntaxError
 from .importing import ServiceNotFound
 from .regions import RegionError
+from .reset import ResetError
 from .writer import ServicePathError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -23,6 +25,9 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     RegionError,
     ServicePathError,
     ServiceNotFound,
+    UnknownBackup,
+    BackupError,
+    ResetError,
     FileNotFoundError,
 )
 
@@ -75,6 +80,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_reset(args: argparse.Namespace) -> int:
     from .reset import reset_to
 
+    progress.load()  # a corrupt progress file is reported before anything is touched
     print(reset_to(args.checkpoint).summary())
     return 0
 

@@ -3,8 +3,8 @@
 The solution notebooks are the snapshot: replaying every `%%service` cell up to the end of checkpoint
 K, in order, rebuilds the workspace as the reference leaves it at K (a later write of a file wins, as
 it would in a kernel). Everything that can be wrong with the request is found before anything is
-touched, and the workspace is backed up before it is cleared. The progress file is none of reset's
-business: a corrupt one must not stop a learner from getting unstuck."""
+touched, and the workspace is backed up before it is cleared. The progress file is not read here;
+the `reset` command refuses to run while it is corrupt, so the learner hears of it first."""
 
 from __future__ import annotations
 
