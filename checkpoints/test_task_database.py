@@ -1,0 +1,97 @@
+"""Checkpoint task-database: the SQLAlchemy models, indexes and timestamps (step 2.4)."""
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.orm import Session
+
+COLUMNS = {
+    "id", "title", "description", "status", "priority", "due_date", "tags", "created_at", "updated_at",
+}  # fmt: skip
+
+
+@pytest.fixture
+def db(load_service, tmp_path):
+    models = load_service("task-service", "src.models.database")
+    engine = create_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
+    models.Base.metadata.create_all(engine)
+    yield models, engine
+    engine.dispose()
+
+
+def test_task_table(db):
+    """Base.metadata has a tasks table with every column, title required"""
+    models, engine = db
+    columns = {c["name"]: c for c in inspect(engine).get_columns("tasks")}
+    assert set(columns) == COLUMNS
+    assert not columns["title"]["nullable"] and columns["description"]["nullable"]
+    assert not columns["created_at"]["nullable"] and not columns["updated_at"]["nullable"]
+    assert inspect(engine).get_pk_constraint("tasks")["constrained_columns"] == ["id"]
+
+
+@pytest.mark.parametrize("column", ["status", "priority"])
+def test_list_queries_use_indexes(db, column):
+    """filtering by status or priority, newest first, is served by an index (no scan, no sort)"""
+    models, engine = db
+    with engine.connect() as connection:
+        plan = connection.execute(
+            text(
+                f"EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE {column} = :value "
+                "ORDER BY created_at DESC, id DESC LIMIT 20"
+            ),
+            {"value": "x"},
+        ).all()
+    details = " | ".join(str(row[-1]) for row in plan)
+    assert "USING INDEX" in details and "TEMP B-TREE" not in details, details
+
+
+def test_timestamps_set_on_insert(db):
+    """created_at and updated_at are set on insert, timezone-aware UTC"""
+    models, engine = db
+    before = datetime.now(timezone.utc)
+    with Session(engine) as session:
+        task = models.Task(title="t")
+        session.add(task)
+        session.commit()
+        task_id = task.id
+    with Session(engine) as session:
+        task = session.get(models.Task, task_id)
+        for value in (task.created_at, task.updated_at):
+            assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
+            assert before - timedelta(seconds=5) <= value <= datetime.now(timezone.utc)
+        assert task.status == "todo" and task.priority == "medium" and task.tags == []
+
+
+def test_updated_at_moves_on_update(db):
+    """an update moves updated_at and leaves created_at alone"""
+    models, engine = db
+    with Session(engine) as session:
+        task = models.Task(title="t")
+        session.add(task)
+        session.commit()
+        created, updated = task.created_at, task.updated_at
+        time.sleep(0.01)
+        task.title = "changed"
+        session.commit()
+        session.refresh(task)
+        assert task.created_at == created
+        assert task.updated_at > updated
+
+
+def test_timestamps_stored_as_utc(db):
+    """aware datetimes are stored as UTC; naive ones are refused"""
+    models, engine = db
+    paris_noon = datetime(2025, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with Session(engine) as session:
+        task = models.Task(title="t", created_at=paris_noon, updated_at=paris_noon)
+        session.add(task)
+        session.commit()
+        session.expire_all()
+        stored = session.scalar(select(models.Task.created_at).where(models.Task.id == task.id))
+        assert stored == paris_noon and stored.utcoffset() == timedelta(0) and stored.hour == 10
+    with Session(engine) as session:
+        session.add(models.Task(title="t", created_at=datetime(2025, 6, 1, 12, 0)))
+        with pytest.raises(Exception):
+            session.commit()
