@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from workbook import checklist as checklists
 from workbook import cli, paths, progress, report
 from workbook.progress import CheckpointProgress, NotebookProgress, Progress
 from workbook.registry import load as load_registry
@@ -75,7 +76,7 @@ def line_of(text: str, start: str) -> str:
 
 
 def test_the_real_checklist_parses() -> None:
-    checklist = report.parse_checklist(paths.checklist_file().read_text(encoding="utf-8"))
+    checklist = checklists.parse_checklist(paths.checklist_file().read_text(encoding="utf-8"))
     assert checklist.title == "Phase 2 Session Checklist"
     assert [s.number for s in checklist.steps] == [f"2.{n}" for n in range(1, 24)]
     first = checklist.steps[0]
@@ -113,7 +114,7 @@ def test_the_real_checklist_parses() -> None:
     "text, minutes", [("15 min", 15), ("2h 20min", 140), ("1h", 60), ("5min", 5), ("", None), ("soon", None)]
 )
 def test_targets_are_read_as_minutes(text: str, minutes: float | None) -> None:
-    assert report.parse_minutes(text) == minutes
+    assert checklists.parse_minutes(text) == minutes
 
 
 def test_steps_are_ticked_from_the_checkpoints(registry_folder: Path, state: Progress) -> None:
@@ -245,8 +246,8 @@ def test_the_progress_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_checklist_without_its_sections_is_refused() -> None:
-    with pytest.raises(report.ChecklistError, match="Time Tracking"):
-        report.parse_checklist("# Checklist\n\n## Implementation Checklist\n\n## Learning Checkpoints\n")
+    with pytest.raises(checklists.ChecklistError, match="Time Tracking"):
+        checklists.parse_checklist("# Checklist\n\n## Implementation Checklist\n\n## Learning Checkpoints\n")
     table = "## Time Tracking\n\n| Milestone | Target Time |\n|---|---|\n| setup | 15 min |\n"
-    with pytest.raises(report.ChecklistError, match="TOTAL"):
-        report.parse_checklist("## Implementation Checklist\n## Learning Checkpoints\n" + table)
+    with pytest.raises(checklists.ChecklistError, match="TOTAL"):
+        checklists.parse_checklist("## Implementation Checklist\n## Learning Checkpoints\n" + table)
