@@ -1,0 +1,83 @@
+"""Checkpoint task-dependencies: get_db's unit of work, and Depends() overridden (step 2.7)."""
+
+import importlib
+import inspect
+import warnings
+
+import pytest
+from sqlalchemy import func, select
+
+warnings.filterwarnings("ignore", message="Using .httpx.")
+
+from fastapi import HTTPException  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+TASKS = "/api/v1/tasks"
+
+
+@pytest.fixture
+def service(load_service, tmp_path):
+    main = load_service("task-service", "src.main")
+    # the very modules main imported (load_service would import fresh copies)
+    settings = importlib.import_module("src.config.settings")
+    deps = importlib.import_module("src.api.dependencies")
+    models = importlib.import_module("src.models.database")
+    app = main.create_app(settings.Settings(database_url=f"sqlite:///{tmp_path / 'tasks.db'}"))
+    return app, deps, models
+
+
+def count_tasks(app, models):
+    with app.state.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(models.Task))
+
+
+def test_get_db_is_a_yield_dependency(service):
+    """get_db is a generator function and SessionDep wraps it in Depends()"""
+    app, deps, models = service
+    assert inspect.isgeneratorfunction(deps.get_db)
+    metadata = deps.SessionDep.__metadata__[0]
+    assert metadata.dependency is deps.get_db
+
+
+def test_override_get_db(service):
+    """app.dependency_overrides[get_db] swaps the session every route receives"""
+    app, deps, models = service
+    handed_out = []
+
+    def session_for_test():
+        with app.state.session_factory() as session:
+            handed_out.append(session)
+            yield session
+            session.commit()
+
+    app.dependency_overrides[deps.get_db] = session_for_test
+    with TestClient(app) as client:
+        assert client.post(TASKS, json={"title": "through the override"}).status_code == 201
+        assert client.get(TASKS).json()["total"] == 1
+    assert len(handed_out) == 2
+
+
+def test_successful_request_commits(service):
+    """a route that returns has its work committed"""
+    app, deps, models = service
+    with TestClient(app) as client:
+        created = client.post(TASKS, json={"title": "kept"})
+        assert created.status_code == 201, created.text
+    assert count_tasks(app, models) == 1
+
+
+def test_failing_request_rolls_back(service):
+    """a route that raises after writing leaves nothing behind, and its error still answers"""
+    app, deps, models = service
+
+    @app.post("/test-only/fail-after-write")
+    def fail_after_write(db: deps.SessionDep) -> None:
+        db.add(models.Task(title="never stored"))
+        db.flush()
+        raise HTTPException(status_code=409, detail="Conflict after a write.")
+
+    with TestClient(app) as client:
+        response = client.post("/test-only/fail-after-write")
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["message"] == "Conflict after a write."
+    assert count_tasks(app, models) == 0
