@@ -1,5 +1,6 @@
 # The workbook's entry points. `make help` lists them.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ $(STAMP): requirements/workbook.txt pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
 	@echo "installing the workbook's packages into $(VENV) (about a minute the first time)"
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet --progress-bar off -r requirements/workbook.txt
+	@$(PY) -m pip install --quiet --progress-bar off -r requirements/workbook.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
