@@ -98,13 +98,9 @@ def backup_ids() -> list[str]:
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A scratch services root and state dir (set here too, so these tests stand on their own)."""
-    services = tmp_path / "services"
-    services.mkdir(exist_ok=True)
-    monkeypatch.setenv("WORKBOOK_SERVICES_DIR", str(services))
-    monkeypatch.setenv("WORKBOOK_STATE_DIR", str(tmp_path / "state"))
-    return services
+def root(isolated_workspace: Path) -> Path:
+    """The scratch services root every tooling test gets (tests/conftest.py)."""
+    return isolated_workspace
 
 
 SAMPLE: dict[str, Node] = {

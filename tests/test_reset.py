@@ -32,12 +32,9 @@ def files_on_disk(root: Path) -> dict[Path, bytes]:
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    services = tmp_path / "services"
-    services.mkdir(exist_ok=True)
-    monkeypatch.setenv("WORKBOOK_SERVICES_DIR", str(services))
-    monkeypatch.setenv("WORKBOOK_STATE_DIR", str(tmp_path / "state"))
-    return services
+def root(isolated_workspace: Path) -> Path:
+    """The scratch services root every tooling test gets (tests/conftest.py)."""
+    return isolated_workspace
 
 
 def test_there_is_a_real_checkpoint_to_reset_to() -> None:
