@@ -1,0 +1,332 @@
+"""Checkpoint task-tracing (notebook 09, step 2.9): OpenTelemetry in task-service.
+
+Spans for the route and for its SQL, parented in one trace; the service's resource; health checks
+left out; OTLP export only when an endpoint is configured (batched), the console on request; JSON
+log lines that carry the request's trace id; and the doctor's warning about a dead collector."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from workbook.paths import repo_root
+
+LoadService = Callable[[str, str], ModuleType]
+TASKS = "/api/v1/tasks"
+OTEL_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES",
+    "OTEL_SDK_DISABLED",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The learner's shell may export OTEL_* variables: every check states its own."""
+    for name in OTEL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+class Service:
+    """task-service as it is on disk: `app(**settings)` builds an application with its settings."""
+
+    def __init__(self, load_service: LoadService, folder: Path) -> None:
+        warnings_filter()
+        self.main = load_service("task-service", "src.main")
+        self.settings_module = sys.modules["src.config.settings"]
+        self.version = str(getattr(sys.modules["src"], "__version__", ""))
+        self.folder = folder
+
+    def app(self, **overrides: Any) -> Any:
+        fields: dict[str, Any] = {
+            "database_url": f"sqlite:///{self.folder / 'tasks.db'}",
+            "environment": "test",
+            "otel_exporter_otlp_endpoint": None,
+        }
+        fields.update(overrides)
+        return self.main.create_app(self.settings_module.Settings(**fields))
+
+
+def warnings_filter() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+
+@pytest.fixture
+def service(load_service: LoadService, tmp_path: Path) -> Service:
+    return Service(load_service, tmp_path)
+
+
+def provider_of(app: Any) -> TracerProvider:
+    provider = getattr(app.state, "tracer_provider", None)
+    assert isinstance(provider, TracerProvider), (
+        "setup_tracing(app, settings) must store its TracerProvider in app.state.tracer_provider, "
+        f"found {provider!r}"
+    )
+    return provider
+
+
+def record_spans(app: Any) -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    provider_of(app).add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+def attribute(span: ReadableSpan, *names: str) -> Any:
+    """The first of `names` the span has (old and new semantic conventions name things differently)."""
+    attributes = span.attributes or {}
+    return next((attributes[name] for name in names if name in attributes), None)
+
+
+def request(app: Any, method: str, path: str, **kwargs: Any) -> tuple[Any, list[ReadableSpan]]:
+    from fastapi.testclient import TestClient
+
+    exporter = record_spans(app)
+    with TestClient(app) as client:
+        exporter.clear()  # startup's spans (creating the tables) are not this request's
+        response = client.request(method, path, **kwargs)
+    return response, list(exporter.get_finished_spans())
+
+
+def server_span(spans: list[ReadableSpan]) -> ReadableSpan:
+    servers = [span for span in spans if span.kind == SpanKind.SERVER]
+    names = [span.name for span in spans]
+    assert len(servers) == 1, f"expected one SERVER span for the request, got spans {names}"
+    return servers[0]
+
+
+def ancestors(span: ReadableSpan, spans: list[ReadableSpan]) -> list[int]:
+    by_id = {s.context.span_id: s for s in spans}
+    chain: list[int] = []
+    parent = span.parent
+    while parent is not None:
+        chain.append(parent.span_id)
+        parent = by_id[parent.span_id].parent if parent.span_id in by_id else None
+    return chain
+
+
+def test_route_and_query_spans(service: Service) -> None:
+    """POST /api/v1/tasks gives a SERVER span and an INSERT span under it, in one trace"""
+    response, spans = request(service.app(), "POST", TASKS, json={"title": "trace me"})
+    assert response.status_code == 201, response.text
+    server = server_span(spans)
+    assert server.name == f"POST {TASKS}"
+    assert attribute(server, "http.route") == TASKS
+    assert attribute(server, "http.request.method", "http.method") == "POST"
+    assert attribute(server, "http.response.status_code", "http.status_code") == 201
+    inserts = [
+        span
+        for span in spans
+        if span.kind == SpanKind.CLIENT
+        and "INSERT INTO tasks" in str(attribute(span, "db.statement", "db.query.text") or "")
+    ]
+    assert inserts, f"no CLIENT span carries the INSERT statement: {[s.name for s in spans]}"
+    insert = inserts[0]
+    assert attribute(insert, "db.system", "db.system.name") == "sqlite"
+    assert insert.context.trace_id == server.context.trace_id, "the INSERT span is in another trace"
+    assert server.context.span_id in ancestors(insert, spans), "the INSERT span is not under the request"
+
+
+def test_resource_names_the_service(service: Service) -> None:
+    """every span says which service, version and environment produced it"""
+    app = service.app(otel_service_name="tasks-under-test", environment="production")
+    attributes = dict(provider_of(app).resource.attributes)
+    assert attributes.get("service.name") == "tasks-under-test", attributes
+    assert attributes.get("service.version") == service.version, attributes
+    environment = attributes.get("deployment.environment.name", attributes.get("deployment.environment"))
+    assert environment == "production", attributes
+
+
+def test_health_checks_are_not_traced(service: Service) -> None:
+    """/health and its siblings produce no span at all, SQL included"""
+    app = service.app()
+    paths = sorted(path for path in app.openapi()["paths"] if path.startswith("/health"))
+    assert paths, "the app has no /health route"
+    for path in paths:
+        response, spans = request(app, "GET", path)
+        assert response.status_code == 200, f"{path}: {response.status_code}"
+        assert not spans, f"GET {path} produced spans {[s.name for s in spans]}"
+
+
+def test_log_line_carries_the_trace_id(service: Service) -> None:
+    """the request's JSON log line carries its trace id and span id"""
+    app = service.app()
+    handlers = [
+        handler
+        for handler in logging.getLogger().handlers
+        if isinstance(handler, logging.StreamHandler) and not type(handler).__module__.startswith("_pytest")
+    ]
+    assert handlers, "configure_logging() installs no handler on the root logger"
+    buffer = io.StringIO()
+    previous = [handler.setStream(buffer) for handler in handlers]
+    try:
+        response, spans = request(app, "POST", TASKS, json={"title": "log me"})
+    finally:
+        for handler, stream in zip(handlers, previous):
+            if stream is not None:
+                handler.setStream(stream)
+    assert response.status_code == 201
+    trace_id = format(server_span(spans).context.trace_id, "032x")
+    span_ids = {format(span.context.span_id, "016x") for span in spans}
+    lines = []
+    for text in buffer.getvalue().splitlines():
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError:
+            pytest.fail(f"a log line is not JSON: {text[:200]}")
+    carrying = [line for line in lines if isinstance(line, dict) and line.get("trace_id") == trace_id]
+    assert carrying, f"no log line carries the request's trace id {trace_id}; lines: {lines[:4]}"
+    assert all(line.get("span_id") in span_ids for line in carrying), carrying
+    assert any(TASKS in json.dumps(line) for line in carrying), "no line names the request's path"
+
+
+def test_no_exporter_without_endpoint(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """without an endpoint: no OTLP exporter, no export errors, a fast shutdown"""
+    created: list[object] = []
+    original = OTLPSpanExporter.__init__
+
+    def counting_init(self: OTLPSpanExporter, *args: Any, **kwargs: Any) -> None:
+        created.append(kwargs.get("endpoint", args[0] if args else None))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OTLPSpanExporter, "__init__", counting_init)
+    app = service.app()
+    assert not created, f"an OTLP exporter was created without an endpoint ({created})"
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("opentelemetry").addHandler(handler)
+    try:
+        response, _ = request(app, "POST", TASKS, json={"title": "quiet"})
+        started = time.monotonic()
+        provider_of(app).shutdown()
+        elapsed = time.monotonic() - started
+    finally:
+        logging.getLogger("opentelemetry").removeHandler(handler)
+    assert response.status_code == 201
+    assert not records, [record.getMessage() for record in records]
+    assert elapsed < 2, f"shutting the tracer provider down took {elapsed:.1f} s"
+
+
+class Collector(ThreadingHTTPServer):
+    """A minimal OTLP/HTTP collector: it keeps every export request it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        super().__init__(("127.0.0.1", 0), CollectorHandler)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def span_names(self) -> list[str]:
+        names = []
+        for path, body in self.received:
+            message = ExportTraceServiceRequest()
+            message.ParseFromString(body)
+            for resource_spans in message.resource_spans:
+                for scope_spans in resource_spans.scope_spans:
+                    names += [span.name for span in scope_spans.spans]
+        return names
+
+
+class CollectorHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        assert isinstance(self.server, Collector)
+        self.server.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[Collector]:
+    server = Collector()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_otlp_export_when_endpoint_set(service: Service, collector: Collector) -> None:
+    """with OTEL_EXPORTER_OTLP_ENDPOINT set, spans are batched and sent to <endpoint>/v1/traces"""
+    app = service.app(otel_exporter_otlp_endpoint=collector.endpoint)
+    response, _ = request(app, "POST", TASKS, json={"title": "export me"})
+    assert response.status_code == 201
+    assert not collector.received, "spans were sent one by one as they ended: use a BatchSpanProcessor"
+    assert provider_of(app).force_flush(10_000), "force_flush() did not finish"
+    paths = {path for path, _ in collector.received}
+    assert paths == {"/v1/traces"}, f"the collector received requests at {paths or 'no path'}"
+    assert f"POST {TASKS}" in collector.span_names(), collector.span_names()
+    provider_of(app).shutdown()
+
+
+def test_console_exporter_on_request(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_TRACES_EXPORTER=console prints the spans"""
+    printed = io.StringIO()
+    original = ConsoleSpanExporter.__init__
+
+    def to_buffer(self: ConsoleSpanExporter, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **{**kwargs, "out": printed})
+
+    monkeypatch.setattr(ConsoleSpanExporter, "__init__", to_buffer)
+    quiet, _ = request(service.app(), "POST", TASKS, json={"title": "not printed"})
+    assert quiet.status_code == 201 and not printed.getvalue(), "spans are printed without being asked"
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    response, _ = request(service.app(), "POST", TASKS, json={"title": "printed"})
+    assert response.status_code == 201
+    assert f'"name": "POST {TASKS}"' in printed.getvalue(), printed.getvalue()[:500] or "nothing printed"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_doctor_reports_unreachable_collector(tmp_path: Path) -> None:
+    """`make doctor` fails on an OTLP endpoint that nothing listens at"""
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "WORKBOOK_SERVICES_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "workbook", "doctor"],
+        cwd=repo_root(),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [line for line in done.stdout.splitlines() if "OpenTelemetry" in line]
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert lines and lines[0].startswith("FAIL") and endpoint in lines[0], done.stdout
