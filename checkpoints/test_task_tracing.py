@@ -33,21 +33,13 @@ from workbook.paths import repo_root
 
 LoadService = Callable[[str, str], ModuleType]
 TASKS = "/api/v1/tasks"
-OTEL_VARIABLES = (
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_TRACES_EXPORTER",
-    "OTEL_SERVICE_NAME",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "OTEL_SDK_DISABLED",
-)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The learner's shell may export OTEL_* variables: every check states its own."""
-    for name in OTEL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("OTEL_")]:
+        monkeypatch.delenv(name)
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
 
@@ -279,8 +271,11 @@ def collector() -> Iterator[Collector]:
     server.server_close()
 
 
-def test_otlp_export_when_endpoint_set(service: Service, collector: Collector) -> None:
+def test_otlp_export_when_endpoint_set(
+    service: Service, collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """with OTEL_EXPORTER_OTLP_ENDPOINT set, spans are batched and sent to <endpoint>/v1/traces"""
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")  # a batch waits a minute: only the flush sends
     app = service.app(otel_exporter_otlp_endpoint=collector.endpoint)
     response, _ = request(app, "POST", TASKS, json={"title": "export me"})
     assert response.status_code == 201
