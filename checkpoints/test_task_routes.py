@@ -79,7 +79,11 @@ def test_list_filters_and_pages(client):
     for i in range(7):
         client.post(
             TASKS,
-            json={"title": f"t{i}", "status": "done" if i % 2 else "todo", "priority": "high" if i < 3 else "low"},
+            json={
+                "title": f"t{i}",
+                "status": "done" if i % 2 else "todo",
+                "priority": "high" if i < 3 else "low",
+            },
         )
     page = client.get(TASKS, params={"limit": 3}).json()
     assert page["total"] == 7 and (page["limit"], page["offset"]) == (3, 0)
