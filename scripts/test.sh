@@ -14,6 +14,7 @@ make --no-print-directory venv || die "could not install the Python packages"
 banner "set-up: PostgreSQL"
 TEST_DATABASE_URL=$(scripts/postgres.sh) || die "could not start PostgreSQL"
 export TEST_DATABASE_URL
+export WORKBOOK_REQUIRE_POSTGRES=1  # in CI, a PostgreSQL test that would skip fails instead
 echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
 banner "set-up: container engine and base image"
 make --no-print-directory images || die "could not set up podman and the base image"
@@ -38,6 +39,7 @@ step "tooling tests with coverage" make --no-print-directory tooling-tests
 step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --check
 step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
 step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
+step "services: their own test suites (PostgreSQL required) and linters" scripts/service-suites.sh
 if grep -qE '%%service [a-z0-9-]+ Dockerfile' solutions/*.ipynb; then
   step "images: build and smoke-test the reference services" .venv/bin/python -m workbook docker --reference
 fi

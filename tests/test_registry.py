@@ -74,3 +74,16 @@ def test_every_check_has_a_hint_and_every_hint_a_check(checkpoint):
     assert all(check.hint.strip() for check in checkpoint.checks.values())
     assert checkpoint.exercise_checks, "a checkpoint with no exercise check cannot fail on unsolved code"
     assert checkpoint.target_minutes > 0
+
+
+def test_each_milestones_checkpoints_share_exactly_its_target():
+    from workbook.checklist import parse_checklist
+    from workbook.paths import checklist_file
+
+    targets = {m.name: m.target_minutes for m in parse_checklist(checklist_file().read_text()).milestones}
+    shares: dict[str, float] = {}
+    for checkpoint in registry.load():
+        if checkpoint.milestone:
+            assert checkpoint.milestone in targets, f"{checkpoint.id}: no row {checkpoint.milestone!r}"
+            shares[checkpoint.milestone] = shares.get(checkpoint.milestone, 0) + checkpoint.target_minutes
+    assert shares == {name: targets[name] for name in shares}
