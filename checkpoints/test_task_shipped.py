@@ -1,0 +1,120 @@
+"""Checkpoint task-shipped: everything passes, the smoke test works, the image builds and runs (step 2.14)."""
+
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from workbook.engine import detect_engine, no_engine_message, run_command
+from workbook.export import Tools, export_service
+
+LINTERS = {
+    "black": ["black", "--check", "src", "tests"],
+    "flake8": ["flake8", "src", "tests"],
+    "mypy": ["mypy"],
+}
+
+
+@pytest.fixture(scope="module")
+def service(services):
+    return services / "task-service"
+
+
+def run_in(service, *command, timeout=600):
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    env.update(PYTHONDONTWRITEBYTECODE="1", NO_COLOR="1")
+    return subprocess.run(command, cwd=service, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def live_service(service, tmp_path_factory):
+    """The service served by uvicorn on a free port, with its own SQLite database."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = tmp_path_factory.mktemp("shipped") / "tasks.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "uvicorn", "src.main:app", "--port", str(port), "--no-access-log"]
+    server = subprocess.Popen(
+        command, cwd=service, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/health/live", timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail("uvicorn src.main:app exited: " + server.stderr.read().decode()[-1500:])
+            time.sleep(0.3)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def smoke(service):
+    """scripts/smoke_test.py, imported from its file (scripts/ is a folder, not a package)."""
+    path = service / "scripts" / "smoke_test.py"
+    assert path.is_file(), "no task-service/scripts/smoke_test.py"
+    spec = importlib.util.spec_from_file_location("task_service_smoke_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tests_pass_with_coverage(service):
+    """`pytest --cov=src tests/` passes, coverage above the 85% pyproject.toml demands"""
+    done = run_in(
+        service, sys.executable, "-m", "pytest", "--cov=src", "tests/", "-q", "-p", "no:cacheprovider"
+    )
+    total = re.search(r"^TOTAL\s.*?(\d+(?:\.\d+)?)%", done.stdout, re.M)
+    assert done.returncode == 0, done.stdout[-2500:] + done.stderr[-500:]
+    assert total and float(total.group(1)) > 85, f"coverage {total.group(1) if total else '?'}%"
+
+
+def test_linters_pass(service):
+    """black --check, flake8 and mypy pass on src/ and tests/"""
+    failures = []
+    for tool, command in LINTERS.items():
+        done = run_in(service, sys.executable, "-m", *command)
+        if done.returncode != 0:
+            failures.append(f"{tool}: " + (done.stdout + done.stderr).strip()[-1500:])
+    assert not failures, "\n".join(failures)
+
+
+def test_smoke_checks_health(smoke, live_service):
+    """smoke_test.check_health reports liveness and readiness, and fails on a bad answer"""
+    lines = smoke.check_health(live_service)
+    assert len(lines) == 2 and all("200" in line for line in lines), lines
+    assert any("/health/ready" in line for line in lines), lines
+    with pytest.raises((smoke.SmokeTestFailure, OSError)):
+        smoke.check_health(live_service + "/no-such-prefix")
+
+
+def test_smoke_creates_reads_deletes(smoke, live_service, service):
+    """smoke_test.create_read_delete creates a task, reads it back, deletes it and leaves nothing"""
+    task, lines = smoke.create_read_delete(live_service, title="checkpoint smoke")
+    assert task["title"] == "checkpoint smoke" and len(lines) >= 3, lines
+    with urllib.request.urlopen(live_service + "/api/v1/tasks") as response:
+        assert b'"total":0' in response.read().replace(b" ", b""), "the smoke test left its task behind"
+    done = run_in(service, sys.executable, "scripts/smoke_test.py", live_service)
+    assert done.returncode == 0 and "smoke test passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_image_builds_and_passes_the_smoke_test(service):
+    """the image builds, answers its health check and runs as a non-root user (needs Docker or podman)"""
+    engine = detect_engine(run_command, shutil.which)
+    if engine is None:
+        pytest.skip(no_engine_message(shutil.which))
+    result = export_service(engine, Tools(), service, "task-service:checkpoint", "[1/1]")
+    assert result.built, "the image did not build: " + "; ".join(result.problems)
+    assert result.passed, "; ".join(result.problems)
