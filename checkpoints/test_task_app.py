@@ -1,6 +1,5 @@
 """Checkpoint task-app: the FastAPI application, CORS, health checks, errors, offline docs (step 2.2)."""
 
-import importlib
 import inspect
 import re
 import warnings
@@ -15,16 +14,8 @@ FRONTEND = "https://tasks.example.com"
 
 
 @pytest.fixture
-def make_app(load_service, tmp_path):
-    main = load_service("task-service", "src.main")
-    settings_module = importlib.import_module("src.config.settings")  # the module main uses
-
-    def make(database_url=None, **overrides):
-        url = database_url or f"sqlite:///{tmp_path / 'tasks.db'}"
-        settings = settings_module.Settings(database_url=url, cors_origins=[FRONTEND], **overrides)
-        return main.create_app(settings)
-
-    return make
+def make_app(make_task_app):
+    return lambda **fields: make_task_app(cors_origins=[FRONTEND], **fields)
 
 
 def test_app_factory(load_service, make_app):

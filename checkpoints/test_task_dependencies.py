@@ -16,13 +16,11 @@ TASKS = "/api/v1/tasks"
 
 
 @pytest.fixture
-def service(load_service, tmp_path):
-    main = load_service("task-service", "src.main")
+def service(make_task_app):
+    app = make_task_app()
     # the very modules main imported (load_service would import fresh copies)
-    settings = importlib.import_module("src.config.settings")
     deps = importlib.import_module("src.api.dependencies")
     models = importlib.import_module("src.models.database")
-    app = main.create_app(settings.Settings(database_url=f"sqlite:///{tmp_path / 'tasks.db'}"))
     return app, deps, models
 
 

@@ -9,6 +9,7 @@ import warnings
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import env_names
 
 warnings.filterwarnings("ignore", message="Using .httpx.")
 
@@ -39,21 +40,6 @@ def table(text):
     return [row for row in cells[1:] if not all(set(cell) <= set("-: ") for cell in row)]
 
 
-def env_names(settings_class):
-    prefix = settings_class.model_config.get("env_prefix", "")
-    names = {}
-    for field_name, field in settings_class.model_fields.items():
-        alias = field.validation_alias
-        choices = getattr(alias, "choices", None)
-        if choices:
-            names[field_name] = str(choices[0]).upper()
-        elif isinstance(alias, str):
-            names[field_name] = alias.upper()
-        else:
-            names[field_name] = (prefix + field_name).upper()
-    return names
-
-
 def shown(value):
     """A default as the README writes it: what you would put in the environment variable."""
     value = getattr(value, "get_secret_value", lambda: value)()
@@ -73,11 +59,9 @@ def settings_class(load_service, monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def app(load_service, tmp_path, monkeypatch):
+def app(make_task_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    main = load_service("task-service", "src.main")
-    settings = sys.modules["src.config.settings"]
-    return main.create_app(settings.Settings(database_url=f"sqlite:///{tmp_path / 'tasks.db'}"))
+    return make_task_app()
 
 
 def test_readme_has_its_sections(readme):

@@ -1,6 +1,5 @@
 """Checkpoint task-routes: the task API from outside, over HTTP (step 2.5)."""
 
-import importlib
 import warnings
 
 import pytest
@@ -13,11 +12,8 @@ TASKS = "/api/v1/tasks"
 
 
 @pytest.fixture
-def client(load_service, tmp_path):
-    main = load_service("task-service", "src.main")
-    settings = importlib.import_module("src.config.settings")  # the module main uses
-    app = main.create_app(settings.Settings(database_url=f"sqlite:///{tmp_path / 'tasks.db'}"))
-    with TestClient(app) as test_client:
+def client(make_task_app):
+    with TestClient(make_task_app()) as test_client:
         yield test_client
 
 

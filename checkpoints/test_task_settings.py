@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import env_names
 from pydantic import SecretStr, ValidationError
 
 VARIABLE = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
@@ -18,22 +19,6 @@ def settings_module(load_service, monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     return load_service("task-service", "src.config.settings")
-
-
-def env_names(settings_class):
-    """The variable each field is read from: its alias when it has one, else prefix + name."""
-    prefix = settings_class.model_config.get("env_prefix", "")
-    names = {}
-    for field_name, field in settings_class.model_fields.items():
-        alias = field.validation_alias
-        choices = getattr(alias, "choices", None)
-        if choices:
-            names[field_name] = str(choices[0]).upper()
-        elif isinstance(alias, str):
-            names[field_name] = alias.upper()
-        else:
-            names[field_name] = (prefix + field_name).upper()
-    return names
 
 
 def test_defaults_need_no_configuration(settings_module):
