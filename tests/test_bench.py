@@ -112,7 +112,9 @@ def fake_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     write_notebook(solutions / "01-b.ipynb", "%%service demo y.py\nY = 2\n", "%checkpoint later")
     checkpoint = Checkpoint("cp", "t", "00-a.ipynb", (), "", 0, "test_cp.py", {})
     monkeypatch.setattr(bench, "solutions_dir", lambda: solutions)
+    later = Checkpoint("later", "t", "01-b.ipynb", (), "", 0, "test_later.py", {})
     monkeypatch.setattr(bench, "pick_checkpoint", lambda: checkpoint)
+    monkeypatch.setattr(bench, "reached_checkpoints", lambda: [checkpoint, later])
     return solutions
 
 
@@ -132,49 +134,41 @@ class FakeRunner:
         return Timing(self.seconds, self.returncode, "last line\n")
 
 
-def test_run_bench_times_each_operation(
-    fake_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(bench, "reset_available", lambda: True)
+def test_run_bench_times_each_operation(fake_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runner = FakeRunner(seconds=1.0)
     assert bench.run_bench(runner) == 0
-    assert runner.calls == [["check", "cp"]] * 3 + [["reset", "cp"]] * 3 + [["replay"]]
+    assert runner.calls == [["check", "cp"], ["check", "later"]] + [["reset", "cp"]] * 3 + [
+        ["replay", "--workers", "2"]
+    ]
     assert len(set(runner.services)) == 1 and not runner.services[0].exists()  # scratch, removed after
     out = capsys.readouterr().out
-    assert "Benchmark on checkpoint cp" in out
+    assert "Benchmark up to checkpoint cp" in out
     table = out[out.index("operation") :].splitlines()
-    assert table[2].split() == ["check", "cp", "3", "1.00", "5", "0.20", "yes"]
-    assert table[3].split() == ["reset", "cp", "3", "1.00", "2", "0.50", "yes"]
-    assert table[4].split() == ["replay", "(2", "notebooks)", "1", "1.00", "180", "0.01", "yes"]
-
-
-def test_run_bench_without_reset(
-    fake_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(bench, "reset_available", lambda: False)
-    runner = FakeRunner(seconds=10.0)  # slower than every target: still exit 0
-    assert bench.run_bench(runner) == 0
-    assert ["reset", "cp"] not in runner.calls
-    out = capsys.readouterr().out
-    table = out[out.index("operation") :].splitlines()
-    assert table[2].split() == ["check", "cp", "3", "10.00", "5", "2.00", "no"]
-    assert table[3].split() == [
-        "reset",
-        "cp",
-        "0",
-        "-",
+    assert table[2].split() == ["check", "cp", "1", "1.00", "5", "0.20", "yes"]
+    assert table[3].split() == ["check", "later", "1", "1.00", "5", "0.20", "yes"]
+    assert table[4].split() == ["reset", "cp", "3", "1.00", "2", "0.50", "yes"]
+    assert table[5].split() == [
+        "replay",
+        "(2",
+        "notebooks,",
         "2",
-        "-",
-        "-",
-        *"skipped: workbook.reset is not there yet".split(),
+        "workers)",
+        "1",
+        "1.00",
+        "180",
+        "0.01",
+        "yes",
     ]
-    assert table[4].split()[-1] == "yes"  # 10 s of 180
 
 
-def test_run_bench_reports_a_failing_operation(
-    fake_repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(bench, "reset_available", lambda: True)
+def test_run_bench_over_target_still_exits_0(fake_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.run_bench(FakeRunner(seconds=10.0)) == 0
+    table = capsys.readouterr().out.split("operation", 1)[1].splitlines()
+    assert table[2].split() == ["check", "cp", "1", "10.00", "5", "2.00", "no"]
+    assert table[5].split()[-1] == "yes"  # 10 s of 180
+
+
+def test_run_bench_reports_a_failing_operation(fake_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench.run_bench(FakeRunner(returncode=2)) == 1
     assert "exit 2: last line" in capsys.readouterr().out
 
