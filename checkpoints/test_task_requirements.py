@@ -2,6 +2,7 @@
 
 import ast
 import configparser
+import functools
 import re
 import sys
 import tomllib
@@ -43,9 +44,20 @@ def third_party_imports(folder):
     return {m for m in found if m.split(".")[0] not in sys.stdlib_module_names | local}
 
 
+@functools.cache
+def top_level_owners():
+    """Which distributions provide each top-level module: a scan of every installed package, done once."""
+    return packages_distributions()
+
+
+@functools.cache
+def files_of(name):
+    return {str(f) for f in (distribution(name).files or [])}
+
+
 def providers(module):
     """The installed distributions that provide `module` (the deepest one for namespace packages)."""
-    candidates = packages_distributions().get(module.split(".")[0], [])
+    candidates = top_level_owners().get(module.split(".")[0], [])
     if len(candidates) <= 1:
         return {normalize(name) for name in candidates}
     parts = module.split(".")
@@ -53,7 +65,7 @@ def providers(module):
         stem = "/".join(parts[:depth])
         owners = set()
         for name in candidates:
-            files = {str(f) for f in (distribution(name).files or [])}
+            files = files_of(name)
             if f"{stem}.py" in files or f"{stem}/__init__.py" in files:
                 owners.add(normalize(name))
         if owners:
