@@ -91,7 +91,7 @@ def test_the_table() -> None:
     assert lines[2].index("2.00") + 4 == lines[4].index("95.25") + 5
 
 
-def test_the_last_checkpoint_a_solution_reaches(tmp_path: Path) -> None:
+def test_the_checkpoints_a_solution_reaches_in_order(tmp_path: Path) -> None:
     solutions, registry = tmp_path / "solutions", tmp_path / "registry"
     solutions.mkdir()
     write_notebook(solutions / "00-a.ipynb", "%checkpoint first")
@@ -99,9 +99,8 @@ def test_the_last_checkpoint_a_solution_reaches(tmp_path: Path) -> None:
     write_checkpoint(registry, "00-first.toml", "first", "00-a.ipynb")
     write_checkpoint(registry, "01-second.toml", "second", "01-b.ipynb")
     write_checkpoint(registry, "02-third.toml", "third", "02-c.ipynb")  # no solution yet
-    picked = bench.pick_checkpoint(registry, solutions)
-    assert picked is not None and picked.id == "second"
-    assert bench.pick_checkpoint(registry, tmp_path / "nowhere") is None
+    assert [cp.id for cp in bench.reached_checkpoints(registry, solutions)] == ["first", "second"]
+    assert bench.reached_checkpoints(registry, tmp_path / "nowhere") == []
 
 
 @pytest.fixture
@@ -113,8 +112,8 @@ def fake_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     checkpoint = Checkpoint("cp", "t", "00-a.ipynb", (), "", 0, "test_cp.py", {})
     monkeypatch.setattr(bench, "solutions_dir", lambda: solutions)
     later = Checkpoint("later", "t", "01-b.ipynb", (), "", 0, "test_later.py", {})
-    monkeypatch.setattr(bench, "pick_checkpoint", lambda: checkpoint)
-    monkeypatch.setattr(bench, "reached_checkpoints", lambda: [checkpoint, later])
+    # timed up to the first, so the scratch root must hold x.py and not y.py (FakeRunner checks)
+    monkeypatch.setattr(bench, "reached_checkpoints", lambda: [later, checkpoint])
     return solutions
 
 
@@ -137,15 +136,15 @@ class FakeRunner:
 def test_run_bench_times_each_operation(fake_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     runner = FakeRunner(seconds=1.0)
     assert bench.run_bench(runner) == 0
-    assert runner.calls == [["check", "cp"], ["check", "later"]] + [["reset", "cp"]] * 3 + [
+    assert runner.calls == [["check", "later"], ["check", "cp"]] + [["reset", "cp"]] * 3 + [
         ["replay", "--workers", "2"]
     ]
     assert len(set(runner.services)) == 1 and not runner.services[0].exists()  # scratch, removed after
     out = capsys.readouterr().out
     assert "Benchmark up to checkpoint cp" in out
     table = out[out.index("operation") :].splitlines()
-    assert table[2].split() == ["check", "cp", "1", "1.00", "5", "0.20", "yes"]
-    assert table[3].split() == ["check", "later", "1", "1.00", "5", "0.20", "yes"]
+    assert table[2].split() == ["check", "later", "1", "1.00", "5", "0.20", "yes"]
+    assert table[3].split() == ["check", "cp", "1", "1.00", "5", "0.20", "yes"]
     assert table[4].split() == ["reset", "cp", "3", "1.00", "2", "0.50", "yes"]
     assert table[5].split() == [
         "replay",
@@ -164,7 +163,7 @@ def test_run_bench_times_each_operation(fake_repo: Path, capsys: pytest.CaptureF
 def test_run_bench_over_target_still_exits_0(fake_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench.run_bench(FakeRunner(seconds=10.0)) == 0
     table = capsys.readouterr().out.split("operation", 1)[1].splitlines()
-    assert table[2].split() == ["check", "cp", "1", "10.00", "5", "2.00", "no"]
+    assert table[3].split() == ["check", "cp", "1", "10.00", "5", "2.00", "no"]
     assert table[5].split()[-1] == "yes"  # 10 s of 180
 
 
@@ -174,7 +173,7 @@ def test_run_bench_reports_a_failing_operation(fake_repo: Path, capsys: pytest.C
 
 
 def test_nothing_to_time(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(bench, "pick_checkpoint", lambda: None)
+    monkeypatch.setattr(bench, "reached_checkpoints", lambda: [])
     assert bench.run_bench(FakeRunner()) == 0
     assert "nothing to time" in capsys.readouterr().out
 

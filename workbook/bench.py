@@ -115,12 +115,6 @@ def reached_checkpoints(
     return [cp for cp in registry.load(folder) if cp.id in reached]
 
 
-def pick_checkpoint(folder: Path | None = None, solutions: Path | None = None) -> registry.Checkpoint | None:
-    """The last checkpoint of the registry that a solution notebook reaches."""
-    found = reached_checkpoints(folder, solutions)
-    return found[-1] if found else None
-
-
 def _measure(operation: str, name: str, command: list[str], env: dict[str, str], runner: Runner) -> Row:
     """Run `command` RUNS[name] times, printing each run as it ends."""
     target = TARGET_SECONDS[name]
@@ -134,24 +128,22 @@ def _measure(operation: str, name: str, command: list[str], env: dict[str, str],
 
 
 def run_bench(runner: Runner = run_timed) -> int:
-    checkpoint = pick_checkpoint()
-    if checkpoint is None:
+    reached = reached_checkpoints()
+    if not reached:
         print("bench: no solution notebook reaches a registered checkpoint; nothing to time")
         return 0
     python = [sys.executable, "-m", "workbook"]
     notebooks = len(list(solutions_dir().glob("[0-9][0-9]-*.ipynb")))
     load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
     machine = f"{os.cpu_count()} cores{load}, Python {sys.version.split()[0]}"
+    checkpoint = reached[-1]
     print(f"Benchmark up to checkpoint {checkpoint.id} ({machine})")
     with tempfile.TemporaryDirectory(prefix="workbook-bench-") as scratch:
         services, state = Path(scratch) / "services", Path(scratch) / "state"
         services.mkdir()
         write_all(writes_until(solutions_dir(), checkpoint.id), services)
         env = {**os.environ, "WORKBOOK_SERVICES_DIR": str(services), "WORKBOOK_STATE_DIR": str(state)}
-        rows = [
-            _measure(f"check {cp.id}", "check", [*python, "check", cp.id], env, runner)
-            for cp in reached_checkpoints()
-        ]
+        rows = [_measure(f"check {cp.id}", "check", [*python, "check", cp.id], env, runner) for cp in reached]
         rows.append(
             _measure(f"reset {checkpoint.id}", "reset", [*python, "reset", checkpoint.id], env, runner)
         )

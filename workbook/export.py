@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .cells import Write, events, ordered_notebooks
+from .cells import Write, all_events
 from .engine import (
     Completed,
     Engine,
@@ -129,9 +129,7 @@ def say(line: str) -> None:
 
 def lay_out_reference(root: Path) -> list[Path]:
     """Every `%%service` cell of the solutions, in order, written under `root`."""
-    notebooks = ordered_notebooks(solutions_dir())
-    writes = [event for notebook in notebooks for event in events(notebook) if isinstance(event, Write)]
-    return write_all(writes, root)
+    return write_all([event for event in all_events(solutions_dir()) if isinstance(event, Write)], root)
 
 
 def service_folders(root: Path) -> list[Path]:

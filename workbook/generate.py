@@ -71,12 +71,15 @@ def has_learner_work(path: Path) -> bool:
     return any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
 
 
-def keep_learner_copy(path: Path) -> Path:
+def keep_learner_copy(path: Path) -> None:
+    """Before a run notebook is replaced or removed, copy it under the state folder and say where."""
+    if not path.exists() or not has_learner_work(path):
+        return
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     target = state_dir() / "notebook-backups" / stamp / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(path, target)
-    return target
+    print(f"kept your copy of {path.name} in {target}")
 
 
 def generate(check: bool = False) -> list[Path]:
@@ -91,15 +94,13 @@ def generate(check: bool = False) -> list[Path]:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             differing.append(target)
             if not check:
-                if target.exists() and has_learner_work(target):
-                    print(f"kept your copy of {target.name} in {keep_learner_copy(target)}")
+                keep_learner_copy(target)
                 target_dir.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
     for orphan in sorted(target_dir.glob("[0-9][0-9]-*.ipynb")):
         if orphan.name not in expected:
             differing.append(orphan)
             if not check:
-                if has_learner_work(orphan):
-                    print(f"kept your copy of {orphan.name} in {keep_learner_copy(orphan)}")
+                keep_learner_copy(orphan)
                 orphan.unlink()
     return differing
