@@ -13,6 +13,8 @@ banner "set-up: Python environment"
 make --no-print-directory venv || die "could not install the Python packages"
 banner "set-up: PostgreSQL"
 TEST_DATABASE_URL=$(scripts/postgres.sh) || die "could not start PostgreSQL"
+[[ $TEST_DATABASE_URL =~ ^postgresql[+a-z]*://[^[:space:]]+$ ]] ||
+  die "scripts/postgres.sh printed something other than one URL: $TEST_DATABASE_URL"
 export TEST_DATABASE_URL
 export WORKBOOK_REQUIRE_POSTGRES=1  # in CI, a PostgreSQL test that would skip fails instead
 echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
