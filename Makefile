@@ -60,9 +60,9 @@ replay: $(STAMP) ## replay every solution notebook headless under nbval, each in
 prove: $(STAMP) ## prove each checkpoint passes on the solutions and fails on the unsolved notebooks
 	@$(WORKBOOK) prove $(CP)
 
-outputs: $(STAMP) ## refresh a solution notebook's stored outputs: make outputs NB=03-task-schemas
-	@test -n "$(NB)" || { echo "usage: make outputs NB=<notebook>" >&2; exit 2; }
-	@$(WORKBOOK) outputs $(NB)
+outputs: $(STAMP) ## refresh a solution notebook's stored outputs: make outputs NB=03 (ONWARD=1: and all after it)
+	@test -n "$(NB)" || { echo "usage: make outputs NB=<notebook> [ONWARD=1]" >&2; exit 2; }
+	@$(WORKBOOK) outputs $(NB) $(if $(ONWARD),--onward)
 
 checkpoints: $(STAMP) ## list checkpoint ids and titles
 	@$(WORKBOOK) checkpoints

@@ -70,4 +70,27 @@ def test_notebooks_check_names_the_stale_ones(capsys, monkeypatch, tmp_path):
 
 def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):
     status, _, err = run(capsys, "outputs", "99-nothing")
-    assert status == 2 and "no solution notebook 99-nothing.ipynb" in err
+    assert status == 2 and "no single solution notebook named '99-nothing'" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "refreshed"),
+    [
+        (["12"], ["12-dependencies.ipynb"]),
+        (["13-documentation.ipynb", "02-the-app"], ["13-documentation.ipynb", "02-the-app.ipynb"]),
+        (["13", "--onward"], None),  # None: 13 and every later notebook
+    ],
+)
+def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypatch, argv, refreshed):
+    from workbook import execute
+    from workbook.paths import solutions_dir
+
+    if refreshed is None:
+        refreshed = sorted(p.name for p in solutions_dir().glob("*.ipynb") if p.name >= "13")
+        assert refreshed[:2] == ["13-documentation.ipynb", "14-testing-everything.ipynb"]
+
+    ran: list[str] = []
+    monkeypatch.setattr(execute, "execute_in_place", lambda path: ran.append(path.name))
+    status, out, _ = run(capsys, "outputs", *argv)
+    assert status == 0 and ran == refreshed
+    assert out.splitlines() == [f"refreshed the stored outputs of {name}" for name in refreshed]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable
 
 from . import progress, registry
@@ -136,12 +137,19 @@ def cmd_outputs(args: argparse.Namespace) -> int:
     from .execute import execute_in_place
     from .paths import solutions_dir
 
+    ordered = sorted(solutions_dir().glob("[0-9][0-9]-*.ipynb"))
+    chosen: list[Path] = []
     for name in args.notebooks:
-        path = solutions_dir() / (name if name.endswith(".ipynb") else name + ".ipynb")
-        if not path.exists():
-            raise FileNotFoundError(f"no solution notebook {path.name}")
+        stem = name.removesuffix(".ipynb")
+        matches = [path for path in ordered if path.stem == stem or path.stem.startswith(f"{stem}-")]
+        if len(matches) != 1:
+            raise FileNotFoundError(f"no single solution notebook named {name!r}")
+        chosen.append(matches[0])
+    if args.onward:  # later notebooks show results of earlier ones (counts, tables): refresh them too
+        chosen = ordered[ordered.index(min(chosen)) :]
+    for path in chosen:
         execute_in_place(path)
-        print(f"refreshed the stored outputs of {path.name}")
+        print(f"refreshed the stored outputs of {path.name}", flush=True)
     return 0
 
 
@@ -188,8 +196,10 @@ def parser() -> argparse.ArgumentParser:
     add(
         "prove", cmd_prove, "prove each checkpoint passes on solutions and fails on learner code"
     ).add_argument("checkpoints", nargs="*", help="checkpoint ids (default: all)")
-    add("outputs", cmd_outputs, "run solution notebooks and store their outputs (instructors)").add_argument(
-        "notebooks", nargs="+", help="solution notebook names"
+    outputs_cmd = add("outputs", cmd_outputs, "run solution notebooks and store their outputs (instructors)")
+    outputs_cmd.add_argument("notebooks", nargs="+", help="solution notebook names, or their numbers (04)")
+    outputs_cmd.add_argument(
+        "--onward", action="store_true", help="also every notebook after the first one named, in order"
     )
     add("docker", cmd_docker, "build and smoke-test a container image for every service").add_argument(
         "--reference", action="store_true", help="build the solutions' services instead of yours"
