@@ -358,7 +358,10 @@ def test_every_service_is_built_and_one_failure_fails_the_run(
     out = capsys.readouterr().out
     assert "[1/3] auth-service" in out and "[3/3] user-service" in out and "playground" not in out
     assert "2 of 3 image(s) passed" in out
-    assert engine.kinds().count("rm") == 3
+    kinds = engine.kinds()
+    # each run: a container of that name left by a killed run is removed first, and its own after
+    assert kinds.count("run") == 3 and kinds.count("rm") == 6
+    assert all(kinds[i - 1] == "rm" for i, kind in enumerate(kinds) if kind == "run")
 
 
 # The solutions' services (--reference) ----------------------------------------------------------

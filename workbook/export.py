@@ -217,6 +217,8 @@ def smoke_test(engine: Engine, tools: Tools, tag: str, port: int, result: Servic
     host_port = tools.free_port()
     say(f"    running on 127.0.0.1:{host_port} -> {port}, waiting for GET /health and the HEALTHCHECK")
     try:
+        # A container of that name may survive a run that was killed (pids repeat in a new sandbox).
+        tools.run(engine.remove(name), timeout=60)
         started = tools.run(engine.run(name, tag, host_port, port), timeout=120)
         if not started.ok:
             result.health = "no start"
