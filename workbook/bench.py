@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import registry
-from .cells import checkpoint_order, writes_until
+from .cells import checkpoint_order, ordered_notebooks, writes_until
 from .paths import solutions_dir
 from .writer import write_all
 
@@ -133,7 +133,7 @@ def run_bench(runner: Runner = run_timed) -> int:
         print("bench: no solution notebook reaches a registered checkpoint; nothing to time")
         return 0
     python = [sys.executable, "-m", "workbook"]
-    notebooks = len(list(solutions_dir().glob("[0-9][0-9]-*.ipynb")))
+    notebooks = len(ordered_notebooks(solutions_dir()))
     load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
     machine = f"{os.cpu_count()} cores{load}, Python {sys.version.split()[0]}"
     checkpoint = reached[-1]

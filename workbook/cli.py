@@ -134,10 +134,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
+    from .cells import ordered_notebooks
     from .execute import execute_in_place
     from .paths import solutions_dir
 
-    ordered = sorted(solutions_dir().glob("[0-9][0-9]-*.ipynb"))
+    ordered = ordered_notebooks(solutions_dir())
     chosen: list[Path] = []
     for name in args.notebooks:
         stem = name.removesuffix(".ipynb")
