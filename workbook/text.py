@@ -68,12 +68,8 @@ def table(
         return out
 
     if style == "markdown":
-        rule = ["-" * w + (":" if i in right else "-") for i, w in enumerate(widths)]
-        lines = [
-            line(list(header), True),
-            [r[:-1] + r[-1] for r in rule],
-            *(line(row, True) for row in cells),
-        ]
+        rule = ["-" * (w - 1) + (":" if i in right else "-") for i, w in enumerate(widths)]
+        lines = [line(list(header), True), rule, *(line(row, True) for row in cells)]
         return "\n".join("| " + " | ".join(parts) + " |" for parts in lines)
     rendered = [line(list(header), False), *(line(row, False) for row in cells)]
     return "\n".join("  ".join(parts).rstrip() for parts in rendered)
