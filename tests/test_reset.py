@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_notebook
-from test_backup import PROPERTY, SAMPLE, TREES, File, Folder, Node, build, fresh_workspace, snapshot
+from test_backups import PROPERTY, SAMPLE, TREES, File, Folder, Node, build, fresh_workspace, snapshot
 
 from workbook import cells, cli, paths, registry
-from workbook.backup import list_backups, restore
+from workbook.backups import list_backups, restore
 from workbook.regions import RegionError
 from workbook.reset import ResetError, reset_to
 from workbook.writer import ServicePathError, file_text, target_path
@@ -82,6 +82,14 @@ def test_reset_without_a_readme_or_a_root(root: Path) -> None:
     outcome = reset_to(REAL_CHECKPOINTS[0])
     assert files_on_disk(root) == expected_files(root, REAL_CHECKPOINTS[0])
     assert outcome.backup.file_count == 0
+
+
+def test_the_reset_says_what_its_backup_left_out(root: Path) -> None:
+    build(root, {"svc": Folder({"app.py": File(b"1"), ".mypy_cache": Folder({"x.json": File(b"m" * 2048)})})})
+    line = reset_to("start").summary()
+    assert line.endswith("(left out 2.0 KB of tool caches and virtual environments (svc/.mypy_cache))")
+    assert "\n" not in line and not (root / "svc").exists()
+    assert reset_to("start").summary().endswith(f"saved as backup {list_backups()[-1].id}")
 
 
 @pytest.mark.parametrize("wanted", ["no-such-checkpoint", "Environment", ""])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import progress, registry
-from .backup import BackupError, UnknownBackup
+from .backups import BackupError, UnknownBackup
 from .cells import CellSyntaxError
 from .importing import ServiceNotFound
 from .regions import RegionError
@@ -87,7 +87,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_backups(args: argparse.Namespace) -> int:
-    from .backup import list_backups
+    from .backups import list_backups
 
     backups = list_backups()
     if not backups:
@@ -98,7 +98,7 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .backup import restore
+    from .backups import restore
 
     print(restore(args.backup).summary())
     return 0

@@ -1,5 +1,6 @@
 """The manifest of a backup: every file, folder and symlink of the services root, with sizes,
-hashes and modes, validated so that a tampered or truncated manifest cannot write outside the root."""
+hashes and modes, and what was left out with its size; validated so that a tampered or truncated
+manifest cannot write outside the root."""
 
 from __future__ import annotations
 
@@ -71,6 +72,15 @@ class LinkEntry(BaseModel):
         return value
 
 
+class SkippedEntry(BaseModel):
+    """A tool cache, coverage data or a virtual environment left out of the backup, and its size."""
+
+    path: str
+    size: int = Field(ge=0)
+
+    _check_path = field_validator("path")(_relative_path)
+
+
 class Manifest(BaseModel):
     format: Literal[1] = 1  # bump, and read both, if the layout ever changes
     id: str
@@ -80,6 +90,7 @@ class Manifest(BaseModel):
     files: list[FileEntry]
     dirs: list[DirEntry] = []
     symlinks: list[LinkEntry] = []
+    skipped: list[SkippedEntry] = []  # never restored; absent from backups made before it existed
 
     @model_validator(mode="after")
     def _consistent_tree(self) -> "Manifest":

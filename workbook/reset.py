@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells, paths, registry, writer
-from .backup import Backup, clear_workspace, create_backup
+from . import cells, paths, registry, snapshot, writer
+from .backups import Backup, create_backup
+from .errors import UserError
+from .text import plural
 
 START = "start"  # the empty workspace, before the first notebook
 KEPT = ("README.md",)  # the workspace's own guide is not the learner's work
 
 
-class ResetError(ValueError):
+class ResetError(UserError, ValueError):
     """The registry names a checkpoint that no solution notebook reaches (an authoring slip), or
     writing the solution files failed after the workspace was cleared (the backup holds the state)."""
 
@@ -30,12 +32,11 @@ class ResetOutcome:
     backup: Backup  # the state just before the reset
 
     def summary(self) -> str:
-        count = len(self.written)
-        files = f"{count} file{'' if count == 1 else 's'}"
-        return (
-            f"reset to {self.checkpoint}: {files} written from the solutions; "
-            f"the state before was saved as backup {self.backup.id}"
-        )
+        saved = f"the state before was saved as backup {self.backup.id}"
+        if self.backup.skipped:  # said here: a reset removes them, and they are not in the backup
+            saved += f" ({self.backup.left_out})"
+        files = plural(len(self.written), "file")
+        return f"reset to {self.checkpoint}: {files} written from the solutions; {saved}"
 
 
 def planned_writes(checkpoint: str, root: Path) -> list[cells.Write]:
@@ -64,7 +65,7 @@ def reset_to(checkpoint: str, root: Path | None = None) -> ResetOutcome:
     writes = planned_writes(checkpoint, root)
     backup = create_backup(root, reason=f"before reset to {checkpoint}")
     try:
-        clear_workspace(root, keep=KEPT)
+        snapshot.clear(root, keep=KEPT)
         written = writer.write_all(writes, root)
     except OSError as error:
         raise ResetError(

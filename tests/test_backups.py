@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbook import backup, cli, paths
-from workbook.backup import (
+from workbook import backups, cli, paths
+from workbook import snapshot as snapshots
+from workbook.backups import (
     BackupDamaged,
     BackupError,
     UnknownBackup,
@@ -160,10 +161,21 @@ def test_caches_are_skipped_and_nothing_else(root: Path) -> None:
             "svc": Folder(
                 {
                     ".pytest_cache": Folder({"v": File(b"x")}),
+                    ".mypy_cache": Folder({"3.11": Folder({"main.data.json": File(b"m" * 3000)})}),
+                    ".ruff_cache": Folder({"0.5": File(b"r")}),
+                    "htmlcov": Folder({"index.html": File(b"<html>")}),
+                    ".coverage": File(b"c" * 100),
+                    ".coverage.host.123.abc": File(b"p"),
+                    ".venv": Folder({"bin": Folder({"python": Link("/usr/bin/python3")})}),
+                    "env-of-mine": Folder({"pyvenv.cfg": File(b"home = /usr\n"), "lib": Folder({})}),
                     "old.pyc": File(b"\0"),
                     "notes.pyc.txt": File(b"kept"),
                     "pycache": Folder({"kept.py": File(b"")}),
+                    "coverage.md": File(b"kept"),
+                    ".coveragerc": File(b"[run]\n"),
+                    "venvs.txt": File(b"kept"),
                     ".env": File(b"SECRET=1\n"),
+                    "cache-link": Link(".mypy_cache"),  # a symlink is kept, never followed
                 }
             ),
         },
@@ -171,12 +183,46 @@ def test_caches_are_skipped_and_nothing_else(root: Path) -> None:
     made = create_backup()
     manifest = json.loads((made.folder / "manifest.json").read_text())
     assert sorted(f["path"] for f in manifest["files"]) == [
+        "svc/.coveragerc",
         "svc/.env",
+        "svc/coverage.md",
         "svc/notes.pyc.txt",
         "svc/pycache/kept.py",
+        "svc/venvs.txt",
     ]
+    assert [s["path"] for s in manifest["symlinks"]] == ["svc/cache-link"]
+    left_out = {entry["path"]: entry["size"] for entry in manifest["skipped"]}
+    assert left_out == {
+        "__pycache__": 1,
+        "svc/.coverage": 100,
+        "svc/.coverage.host.123.abc": 1,
+        "svc/.mypy_cache": 3000,
+        "svc/.pytest_cache": 1,
+        "svc/.ruff_cache": 1,
+        "svc/.venv": len("/usr/bin/python3"),  # the symlink's own size, its target not followed
+        "svc/env-of-mine": len("home = /usr\n"),
+        "svc/htmlcov": 6,
+        "svc/old.pyc": 1,
+    }
+    assert made.skipped_size == sum(left_out.values()) and len(made.skipped) == 10
+    line = made.summary()
+    assert "6 files, " in line and "left out 3.1 KB of tool caches and virtual environments" in line
+    assert "(__pycache__, svc/.coverage, +8 more)" in line and "\n" not in line
+    assert list_backups()[0].summary() == line, "the listing reads the same from the manifest"
     restore(made.id)
     assert not (root / "__pycache__").exists() and not (root / "svc" / "old.pyc").exists()
+    assert not (root / "svc" / ".mypy_cache").exists() and (root / "svc" / "coverage.md").is_file()
+
+
+def test_a_backup_without_skipped_entries_reads_as_before(root: Path) -> None:
+    build(root, {"a.py": File(b"1")})
+    made = create_backup(reason="plain")
+    manifest = made.folder / "manifest.json"
+    data = json.loads(manifest.read_text())
+    assert data.pop("skipped") == []
+    manifest.write_text(json.dumps(data))  # a manifest written before skipped entries were recorded
+    [listed] = list_backups()
+    assert listed.skipped == () and listed.summary().endswith("1 file, 1 B  plain")
 
 
 def test_symlinks_are_stored_as_symlinks_never_followed(root: Path, tmp_path: Path) -> None:
@@ -222,19 +268,19 @@ def test_ids_are_unique_and_chronological_within_one_second(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     moment = datetime(2026, 11, 26, 5, 15, 2, tzinfo=timezone.utc)
-    monkeypatch.setattr(backup, "_now", lambda: moment)
+    monkeypatch.setattr(backups, "_now", lambda: moment)
     made = [create_backup(reason=str(n)).id for n in range(3)]
     assert len(set(made)) == 3 and all(i.startswith("20261126-051502") for i in made)
     assert sorted(made) == made == backup_ids()
     # A clock that goes backwards must not make a new backup sort before older ones.
-    monkeypatch.setattr(backup, "_now", lambda: moment - timedelta(hours=1))
+    monkeypatch.setattr(backups, "_now", lambda: moment - timedelta(hours=1))
     later = create_backup(reason="clock went back")
     assert backup_ids() == made + [later.id]
     assert [b.reason for b in list_backups()] == ["0", "1", "2", "clock went back"]
 
 
 def test_ids_past_99_within_a_second_still_sort(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backup, "_now", lambda: datetime(2026, 11, 26, 5, 15, 2, tzinfo=timezone.utc))
+    monkeypatch.setattr(backups, "_now", lambda: datetime(2026, 11, 26, 5, 15, 2, tzinfo=timezone.utc))
     (paths.backups_dir() / "20261126-051502-99").mkdir(parents=True)
     made = create_backup()
     assert made.id == "20261126-051502-100"
@@ -255,7 +301,7 @@ def test_a_failed_backup_leaves_nothing_behind(root: Path, monkeypatch: pytest.M
     def disk_full(source: Path, target: Path) -> tuple[int, str]:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(backup, "_copy_hashing", disk_full)
+    monkeypatch.setattr(snapshots, "_copy_hashing", disk_full)
     with pytest.raises(BackupError, match="No space left"):
         create_backup()
     assert list(paths.backups_dir().iterdir()) == []
@@ -263,14 +309,14 @@ def test_a_failed_backup_leaves_nothing_behind(root: Path, monkeypatch: pytest.M
 
 def test_a_file_deleted_during_the_backup_is_left_out(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(root, {"app.py": File(b"1"), "tasks.db-journal": File(b"j")})
-    copy = backup._copy_hashing
+    copy = snapshots._copy_hashing
 
     def journal_gone(source: Path, target: Path) -> tuple[int, str]:
         if source.name == "tasks.db-journal":  # a running service's SQLite removes it at any time
             raise FileNotFoundError(2, "No such file or directory", str(source))
         return copy(source, target)
 
-    monkeypatch.setattr(backup, "_copy_hashing", journal_gone)
+    monkeypatch.setattr(snapshots, "_copy_hashing", journal_gone)
     made = create_backup()
     manifest = json.loads((made.folder / "manifest.json").read_text())
     assert [f["path"] for f in manifest["files"]] == ["app.py"] and made.file_count == 1
@@ -401,7 +447,7 @@ def test_a_restore_stopped_midway_names_the_safety_backup(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(backup, "_materialise", disk_full)
+    monkeypatch.setattr(snapshots, "materialise", disk_full)
     with pytest.raises(BackupError, match="stopped midway") as raised:
         restore(made.id)
     safety = list_backups()[-1]
@@ -454,9 +500,14 @@ def test_cli_unknown_backup_is_one_line_and_exit_2(root: Path, capsys: pytest.Ca
 
 # ---------------------------------------------------------------- properties: backup, mutate, restore
 
+CACHE_NAMES = sorted(snapshots.SKIPPED_DIRS) + [".coverage", ".coverage.x.1", "m.pyc"]
 NAMES = st.text(
     st.characters(exclude_characters="/\0", exclude_categories=["Cs"]), min_size=1, max_size=8
-).filter(lambda n: n not in (".", "..", "__pycache__", ".pytest_cache") and not n.endswith(".pyc"))
+).filter(
+    lambda n: n not in (".", "..", *CACHE_NAMES, "pyvenv.cfg")
+    and not n.endswith(".pyc")
+    and not n.startswith(".coverage.")
+)
 CONTENTS = st.one_of(st.binary(max_size=200), st.text(max_size=100).map(str.encode))
 FILE_MODES = st.sampled_from([0o644, 0o600, 0o755, 0o700, 0o444, 0o640, 0o400])
 DIR_MODES = st.sampled_from([0o755, 0o700, 0o750, 0o555])
@@ -470,6 +521,50 @@ TREES = st.dictionaries(
     st.recursive(LEAVES, lambda kids: st.builds(Folder, st.dictionaries(NAMES, kids, max_size=4), DIR_MODES)),
     max_size=6,
 )
+CACHE = st.one_of(
+    st.builds(File, CONTENTS),
+    st.builds(Folder, st.dictionaries(NAMES, st.builds(File, CONTENTS), max_size=3)),
+)
+VENV = st.builds(
+    lambda files: Folder({"pyvenv.cfg": File(b"home = /usr/bin\n"), **files}),
+    st.dictionaries(NAMES, st.builds(File, CONTENTS), max_size=2),
+)
+
+
+def with_caches(tree: dict[str, Node], data: st.DataObject) -> dict[str, Node]:
+    """The tree with tool caches and virtual environments added at its top and in its folders."""
+    grown: dict[str, Node] = {}
+    for name, node in tree.items():
+        if isinstance(node, Folder):
+            node = Folder(with_caches(node.children, data), node.mode)
+        grown[name] = node
+    for _ in range(data.draw(st.integers(0, 2), label="caches here")):
+        name = data.draw(st.sampled_from(CACHE_NAMES + ["my-env"]), label="cache")
+        if name not in grown:
+            # A file named like a cache folder is kept, and a folder named like a cache file: both drawn.
+            grown[name] = data.draw(VENV if name == "my-env" else CACHE, label="content")
+    return grown
+
+
+def kept(entries: dict[str, Entry]) -> dict[str, Entry]:
+    """A snapshot without the caches and virtual environments in it, by the rules people read:
+    folders by name or by a pyvenv.cfg inside, files by name; symlinks are always kept."""
+    venvs = {path.rpartition("/")[0] for path in entries if path.rpartition("/")[2] == "pyvenv.cfg"}
+
+    def skipped_itself(path: str) -> bool:
+        name, kind = path.rpartition("/")[2], entries[path][0]
+        if kind == "dir":
+            return name in snapshots.SKIPPED_DIRS or path in venvs
+        is_coverage = name == ".coverage" or name.startswith(".coverage.")
+        return kind == "file" and (name.endswith(".pyc") or is_coverage)
+
+    def skipped(path: str) -> bool:
+        parts = path.split("/")
+        return any(skipped_itself("/".join(parts[: i + 1])) for i in range(len(parts)))
+
+    return {path: entry for path, entry in entries.items() if not skipped(path)}
+
+
 PROPERTY = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -530,3 +625,22 @@ def test_backup_mutate_restore_gives_back_the_same_tree(
     assert snapshot(root) == original
     restore(outcome.safety.id)
     assert snapshot(root) == mutated
+
+
+@PROPERTY
+@given(tree=TREES, data=st.data())
+def test_caches_are_left_out_and_everything_else_restored_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tree: dict[str, Node], data: st.DataObject
+) -> None:
+    root = fresh_workspace(tmp_path, monkeypatch)
+    build(root, with_caches(tree, data))
+    original = snapshot(root)
+    made = create_backup(reason="property")
+    stored = snapshot(made.folder / "files")  # its folders' modes are in the manifest, not on disk
+    without_modes = {path: entry[:1] if entry[0] == "dir" else entry[:2] for path, entry in stored.items()}
+    assert without_modes == {
+        path: entry[:1] if entry[0] == "dir" else entry[:2] for path, entry in kept(original).items()
+    }, "the backup holds exactly what is not a cache"
+    mutate(root, data)
+    restore(made.id)
+    assert snapshot(root) == kept(original)
