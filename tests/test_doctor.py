@@ -100,6 +100,7 @@ def test_empty_workspace_runs_quickly_and_skips_what_it_cannot_see(tmp_path: Pat
     assert elapsed < 15, f"the doctor took {elapsed:.1f} s on an empty workspace"
     text = doctor.render(findings)
     assert text.splitlines()[-1] == "doctor: 1 fail, 4 ok, 4 skip"
+    assert text.splitlines()[1].startswith("ok    python            Python 3.")
 
 
 def test_a_missing_services_folder_is_a_skip_not_a_crash(tmp_path: Path) -> None:

@@ -204,7 +204,7 @@ def render(findings: Sequence[Finding]) -> str:
     """A table of findings, each problem's fix under it, and a count by status."""
     rows: list[tuple[str, str, str]] = []
     for finding in findings:
-        rows.append((MARKS[finding.status], finding.name, finding.detail))
+        rows.append((f"{MARKS[finding.status]:4}", finding.name, finding.detail))  # "ok" as wide as "FAIL"
         if finding.status in ("fail", "warn"):
             rows += [
                 ("", "", ("fix: " if n == 0 else "     ") + fix)
