@@ -2,7 +2,7 @@ import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
-from workbook import progress
+from workbook import record
 
 SOLVED_GREETING = 'def greet(name: str) -> str:\n    return f"Hello, {name.strip()}!"\n'
 
@@ -30,9 +30,9 @@ def test_service_misuse_is_a_usage_error(shell, line, isolated_workspace):
 
 def test_begin_records_the_start_once(shell, capsys):
     shell.run_line_magic("begin", "00-orientation")
-    first = progress.load().notebooks["00-orientation"].started_at
+    first = record.load().notebooks["00-orientation"].started_at
     shell.run_line_magic("begin", "00-orientation")
-    assert progress.load().notebooks["00-orientation"].started_at == first
+    assert record.load().notebooks["00-orientation"].started_at == first
     assert capsys.readouterr().out.startswith("Started 00-orientation (target ")
     with pytest.raises(UsageError):
         shell.run_line_magic("begin", "  ")
@@ -57,7 +57,7 @@ def test_checkpoint_runs_and_records(shell, isolated_workspace, capsys, monkeypa
     monkeypatch.setattr(magics, "render", lambda result: "TABLE")
     shell.run_line_magic("checkpoint", "environment")
     assert seen == {"id": "environment"} and capsys.readouterr().out == "TABLE\n"
-    assert progress.load().checkpoints["environment"].passed
+    assert record.load().checkpoints["environment"].passed
 
 
 def test_checkpoint_refuses_unknown_ids_and_corrupt_progress(shell, tmp_path):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from workbook import checklist as checklists
-from workbook import cli, paths, progress, report
-from workbook.progress import CheckpointProgress, NotebookProgress, Progress
+from workbook import cli, paths, progress, record
+from workbook.record import CheckpointProgress, NotebookProgress, Progress
 from workbook.registry import load as load_registry
 
 NOW = datetime(2025, 12, 10, 10, 0, tzinfo=timezone.utc)
@@ -65,7 +65,7 @@ def state() -> Progress:
             "task-tests": passed(at(9, 55)),
         },
     )
-    progress.save(state)
+    record.save(state)
     return state
 
 
@@ -118,7 +118,7 @@ def test_targets_are_read_as_minutes(text: str, minutes: float | None) -> None:
 
 
 def test_steps_are_ticked_from_the_checkpoints(registry_folder: Path, state: Progress) -> None:
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert (
         line_of(text, "- [x] Step 2.1:")
         == "- [x] Step 2.1: Directory Structure (checkpoint project-structure)"
@@ -140,13 +140,13 @@ def test_steps_are_ticked_from_the_checkpoints(registry_folder: Path, state: Pro
 
 def test_a_step_needs_every_covering_checkpoint(registry_folder: Path, state: Progress) -> None:
     state.checkpoints["main-app"] = passed(at(9, 27, 30))
-    progress.save(state)
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    record.save(state)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert line_of(text, "- [x] Step 2.2:")
     assert line_of(text, "- [ ] Step 2.8:")  # task-models still fails
     state.checkpoints["task-models"] = passed(at(9, 45))
-    progress.save(state)
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    record.save(state)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert line_of(text, "- [x] Step 2.8:")
     cells = [cell.strip() for cell in line_of(text, "| task-service code").strip("|").split("|")]
     assert cells[2] == "15 min"  # 09:30 -> 09:45
@@ -155,14 +155,14 @@ def test_a_step_needs_every_covering_checkpoint(registry_folder: Path, state: Pr
 
 
 def test_learning_checkpoints_are_left_to_the_learner(registry_folder: Path, state: Progress) -> None:
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert "## Learning checkpoints (tick these yourself)" in text
     assert "### After task-service\nCan you explain:\n- [ ] How a request flows through the system?" in text
     assert "- [ ] Event-driven architecture benefits?" in text
 
 
 def test_minutes_per_milestone_and_total(registry_folder: Path, state: Progress) -> None:
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     cells = [cell.strip() for cell in line_of(text, "| task-service setup").strip("|").split("|")]
     assert cells == ["task-service setup", "15 min", "19.5 min", "1 of 2 checkpoints passed"]  # 12 + 7.5
     cells = [cell.strip() for cell in line_of(text, "| task-service code").strip("|").split("|")]
@@ -180,20 +180,20 @@ def test_minutes_per_milestone_and_total(registry_folder: Path, state: Progress)
 def test_minutes_to_pass_edge_cases(registry_folder: Path) -> None:
     checkpoint = {cp.id: cp for cp in load_registry(registry_folder)}["main-app"]
     started = {"02-main-app": NotebookProgress(started_at=at(9, 20))}
-    assert report.minutes_to_pass(checkpoint, Progress(notebooks=started)) is None  # never run
+    assert progress.minutes_to_pass(checkpoint, Progress(notebooks=started)) is None  # never run
     state = Progress(notebooks=started, checkpoints={"main-app": passed(at(9, 21, 30))})
-    assert report.minutes_to_pass(checkpoint, state) == 1.5
+    assert progress.minutes_to_pass(checkpoint, state) == 1.5
     state.checkpoints["main-app"] = passed(at(9, 10))  # passed before the notebook started: no time
-    assert report.minutes_to_pass(checkpoint, state) is None
+    assert progress.minutes_to_pass(checkpoint, state) is None
     naive = Progress(
         notebooks={"02-main-app": NotebookProgress(started_at=datetime(2025, 12, 10, 9, 20))},
         checkpoints={"main-app": passed(at(9, 50))},
     )
-    assert report.minutes_to_pass(checkpoint, naive) == 30
+    assert progress.minutes_to_pass(checkpoint, naive) == 30
 
 
 def test_nothing_measured_yet(registry_folder: Path) -> None:
-    text, _ = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
     cells = [cell.strip() for cell in line_of(text, "| TOTAL").strip("|").split("|")]
     assert cells == ["TOTAL", "2h 20min", "-", "0 of 4 checkpoints passed"]
     assert "Also measured" not in text
@@ -202,7 +202,7 @@ def test_nothing_measured_yet(registry_folder: Path) -> None:
 
 
 def test_files_are_written_with_the_same_content(registry_folder: Path, state: Progress) -> None:
-    text, written = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, written = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert written == [paths.state_dir() / "progress.md", paths.state_dir() / "progress.html"]
     assert written[0].read_text(encoding="utf-8") == text + "\n"
     page = written[1].read_text(encoding="utf-8")
@@ -220,17 +220,17 @@ def test_files_are_written_with_the_same_content(registry_folder: Path, state: P
 
 
 def test_the_report_is_deterministic(registry_folder: Path, state: Progress) -> None:
-    text, written = report.write_report(now=NOW, registry_folder=registry_folder)
+    text, written = progress.write_report(now=NOW, registry_folder=registry_folder)
     first = [path.read_bytes() for path in written]
-    again, written = report.write_report(now=NOW, registry_folder=registry_folder)
+    again, written = progress.write_report(now=NOW, registry_folder=registry_folder)
     assert again == text and [path.read_bytes() for path in written] == first
 
 
 def test_a_corrupt_progress_file_stops_everything(registry_folder: Path) -> None:
     paths.progress_file().parent.mkdir(parents=True)
     paths.progress_file().write_text('{"checkpoints": {"x": {"passed": "maybe"}}}', encoding="utf-8")
-    with pytest.raises(progress.ProgressError, match="corrupt"):
-        report.write_report(now=NOW, registry_folder=registry_folder)
+    with pytest.raises(record.ProgressError, match="corrupt"):
+        progress.write_report(now=NOW, registry_folder=registry_folder)
     assert not (paths.state_dir() / "progress.md").exists()
     assert not (paths.state_dir() / "progress.html").exists()
 

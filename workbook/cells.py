@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Union
 
+from .errors import UserError
+
 SERVICE_HEADER = re.compile(r"^%%service\b(?P<args>.*)$")
 CHECKPOINT_LINE = re.compile(r"^\s*%checkpoint\s+(?P<id>\S+)\s*$", re.MULTILINE)
 
 
-class CellSyntaxError(ValueError):
+class CellSyntaxError(UserError, ValueError):
     pass
 
 

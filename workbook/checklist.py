@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .errors import UserError
+
 IMPLEMENTATION, LEARNING, TIME_TRACKING = "Implementation Checklist", "Learning Checkpoints", "Time Tracking"
 SECTION = re.compile(r"^##\s+(?P<title>.+?)\s*$")
 STEP = re.compile(r"^####\s+Step\s+(?P<number>\d+\.\d+):\s*(?P<title>.+?)\s*$")
@@ -14,8 +16,8 @@ ITEM = re.compile(r"^(?P<indent>\s*)- \[[ xX]\]\s+(?P<text>.+?)\s*$")
 DURATION = re.compile(r"^(?:(?P<hours>\d+)\s*h)?\s*(?:(?P<minutes>\d+)\s*min)?$")
 
 
-class ChecklistError(ValueError):
-    pass
+class ChecklistError(UserError, ValueError):
+    """The checklist lacks a section or row the report reads: named in one line."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """`python -m workbook COMMAND`: the commands behind the Makefile's targets.
 
-Bad input (an unknown checkpoint, a corrupt progress file, a missing tool) gets one line on
-stderr and exit status 2; nothing is changed."""
+Bad input (an unknown checkpoint, a corrupt progress file, a missing tool) raises a `UserError`,
+which gets one line on stderr and exit status 2; nothing is changed. Any other exception is a bug in
+the workbook and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -10,27 +11,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from . import progress, registry
-from .backups import BackupError, UnknownBackup
-from .cells import CellSyntaxError
-from .importing import ServiceNotFound
-from .regions import RegionError
-from .reset import ResetError
-from .writer import ServicePathError
-
-USER_ERRORS: tuple[type[Exception], ...] = (
-    registry.UnknownCheckpoint,
-    registry.RegistryError,
-    progress.ProgressError,
-    CellSyntaxError,
-    RegionError,
-    ServicePathError,
-    ServiceNotFound,
-    UnknownBackup,
-    BackupError,
-    ResetError,
-    FileNotFoundError,
-)
+from . import record, registry
+from .errors import UserError
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
@@ -60,7 +42,7 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from .runner import render, run_checkpoint
 
-    state = progress.load()  # corrupt: stop before running anything
+    state = record.load()  # corrupt: stop before running anything
     if args.checkpoint:
         wanted = [registry.get(args.checkpoint)]
     else:
@@ -72,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     status = 0
     for checkpoint in wanted:
         result = run_checkpoint(checkpoint)
-        progress.record_result(checkpoint.id, result.passed, result.outcomes())
+        record.record_result(checkpoint.id, result.passed, result.outcomes())
         print(render(result), end="\n\n")
         status = status or (0 if result.passed else 1)
     return status
@@ -81,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_reset(args: argparse.Namespace) -> int:
     from .reset import reset_to
 
-    progress.load()  # a corrupt progress file is reported before anything is touched
+    record.load()  # a corrupt progress file is reported before anything is touched
     print(reset_to(args.checkpoint).summary())
     return 0
 
@@ -105,7 +87,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from .progress import write_report
 
     text, written = write_report()
     print(text)
@@ -144,7 +126,7 @@ def cmd_outputs(args: argparse.Namespace) -> int:
         stem = name.removesuffix(".ipynb")
         matches = [path for path in ordered if path.stem == stem or path.stem.startswith(f"{stem}-")]
         if len(matches) != 1:
-            raise FileNotFoundError(f"no single solution notebook named {name!r}")
+            raise UserError(f"no single solution notebook named {name!r}")
         chosen.append(matches[0])
     if args.onward:  # later notebooks show results of earlier ones (counts, tables): refresh them too
         chosen = ordered[ordered.index(min(chosen)) :]
@@ -213,6 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except USER_ERRORS as error:
+    except UserError as error:
         print(f"workbook {args.command}: {error}", file=sys.stderr)
         return 2

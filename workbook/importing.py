@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from .errors import UserError
 from .paths import services_root
 
 
-class ServiceNotFound(LookupError):
+class ServiceNotFound(UserError, LookupError):
     pass
 
 

@@ -1,4 +1,8 @@
-"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`."""
+"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`.
+
+A `UserError` in any magic (a bad path, an unknown checkpoint, a broken registry, a corrupt progress
+file) is shown as one line, as IPython shows a usage error; anything else is a bug and keeps its
+traceback."""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ import sys
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from . import progress, registry
-from .cells import CellSyntaxError, parse_service_args
-from .regions import RegionError
+from . import record, registry
+from .cells import parse_service_args
+from .errors import UserError
 from .runner import render, run_checkpoint
-from .writer import ServicePathError, describe, write_service_file
+from .writer import describe, write_service_file
 
 
 @magics_class
@@ -22,7 +26,7 @@ class WorkbookMagics(Magics):
         try:
             service, path = parse_service_args(line)
             write_service_file(service, path, cell)
-        except (CellSyntaxError, ServicePathError, RegionError) as error:
+        except UserError as error:
             raise UsageError(str(error)) from None
         print(describe(service, path, cell))
 
@@ -33,10 +37,10 @@ class WorkbookMagics(Magics):
         if not notebook:
             raise UsageError("usage: %begin NOTEBOOK   (e.g. %begin 01-project-structure)")
         try:
-            progress.record_start(notebook)
-        except progress.ProgressError as error:
+            record.record_start(notebook)
+            ends = [cp for cp in registry.load() if cp.notebook.removesuffix(".ipynb") == notebook]
+        except UserError as error:
             raise UsageError(str(error)) from None
-        ends = [cp for cp in registry.load() if cp.notebook.removesuffix(".ipynb") == notebook]
         minutes = sum(cp.target_minutes for cp in ends)
         steps = ", ".join(step for cp in ends for step in cp.steps)
         target = f"target {minutes:g} min" + (f", checklist steps {steps}" if steps else "")
@@ -47,11 +51,11 @@ class WorkbookMagics(Magics):
         """%checkpoint ID: run the checkpoint's checks against your services and record the result."""
         try:
             checkpoint = registry.get(line.strip())
-            progress.load()  # a corrupt progress file stops us before anything runs
-        except (registry.UnknownCheckpoint, progress.ProgressError) as error:
+            record.load()  # a corrupt progress file stops us before anything runs
+            result = run_checkpoint(checkpoint)
+            record.record_result(checkpoint.id, result.passed, result.outcomes())
+        except UserError as error:
             raise UsageError(str(error)) from None
-        result = run_checkpoint(checkpoint)
-        progress.record_result(checkpoint.id, result.passed, result.outcomes())
         print(render(result))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import paths, progress, registry
+from . import paths, record, registry
 from .checklist import Checklist, Milestone, SelfCheck, Step, parse_checklist
 
 TIME_NOTE = "Actual: minutes from starting a notebook to first passing its checkpoint"
@@ -53,7 +53,7 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def minutes_to_pass(checkpoint: registry.Checkpoint, state: progress.Progress) -> float | None:
+def minutes_to_pass(checkpoint: registry.Checkpoint, state: record.Progress) -> float | None:
     """Minutes from the start of the checkpoint's notebook to its first pass; None if unmeasured."""
     result = state.checkpoints.get(checkpoint.id)
     started = state.notebooks.get(checkpoint.notebook.removesuffix(".ipynb"))
@@ -69,7 +69,7 @@ def _sum(values: list[float | None]) -> float | None:
 
 
 def build_report(
-    checklist: Checklist, checkpoints: list[registry.Checkpoint], state: progress.Progress, now: datetime
+    checklist: Checklist, checkpoints: list[registry.Checkpoint], state: record.Progress, now: datetime
 ) -> Report:
     def passing(cp: registry.Checkpoint) -> bool:
         result = state.checkpoints.get(cp.id)
@@ -272,10 +272,10 @@ def write_report(
 ) -> tuple[str, list[Path]]:
     """Render the report, write progress.md and progress.html to the state folder, return the text
     and the two paths. A corrupt progress file raises ProgressError before anything is written."""
-    state = progress.load()
+    state = record.load()
     checkpoints = registry.load(registry_folder)
     checklist = parse_checklist((checklist_file or paths.checklist_file()).read_text(encoding="utf-8"))
-    report = build_report(checklist, checkpoints, state, _utc(now or progress.now()).astimezone(timezone.utc))
+    report = build_report(checklist, checkpoints, state, _utc(now or record.now()).astimezone(timezone.utc))
     text = render_text(report)
     folder = paths.state_dir()
     folder.mkdir(parents=True, exist_ok=True)

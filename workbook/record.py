@@ -1,4 +1,5 @@
-"""The learner-local progress file: when each notebook was started, how each checkpoint went.
+"""The learner's progress record (`.workbook/progress.json`): when each notebook was started, how each
+checkpoint went. The magics and `make check` write it; `make progress` reports from it.
 
 It is validated on every read; a corrupt file is reported, never overwritten."""
 
@@ -12,11 +13,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .errors import UserError
 from .paths import progress_file
 
 
-class ProgressError(ValueError):
-    pass
+class ProgressError(UserError, ValueError):
+    """The progress file is corrupt: reported, never overwritten."""
 
 
 class NotebookProgress(BaseModel):

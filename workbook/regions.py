@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from .errors import UserError
+
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)(#|//|<!--)?\s*### BEGIN SOLUTION\b.*$")
 END = re.compile(r"^[ \t]*(#|//|<!--)?\s*### END SOLUTION\b.*$")
 
@@ -19,7 +21,7 @@ COMMENT_STUBS = {
 HASH_COMMENT_STUB = ("# YOUR CODE HERE",)
 
 
-class RegionError(ValueError):
+class RegionError(UserError, ValueError):
     """An exercise region is opened twice, closed without being opened, or never closed."""
 
 

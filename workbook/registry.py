@@ -9,15 +9,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import UserError
 from .paths import checkpoints_dir
 
 
-class UnknownCheckpoint(LookupError):
+class UnknownCheckpoint(UserError, LookupError):
     def __init__(self, wanted: str, known: list[str]):
         super().__init__(f"unknown checkpoint {wanted!r}; known: {', '.join(known) or 'none'}")
 
 
-class RegistryError(ValueError):
+class RegistryError(UserError, ValueError):
     pass
 
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterable
 
+from .errors import UserError
 from .paths import services_root
 from .regions import drop_markers
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class ServicePathError(ValueError):
+class ServicePathError(UserError, ValueError):
     """A service name or file path that would escape the services root."""
 
 
