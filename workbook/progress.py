@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import paths, record, registry
 from .checklist import Checklist, Milestone, SelfCheck, Step, parse_checklist
+from .text import table
 
 TIME_NOTE = "Actual: minutes from starting a notebook to first passing its checkpoint"
 
@@ -144,15 +145,6 @@ def summary(report: Report) -> str:
     return f"Checkpoints passed: {report.passed} of {report.checkpoint_count}."
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, str, str, str]]) -> list[str]:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)) + " |" for row in [header, *rows]
-    ]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return lines
-
-
 def render_text(report: Report) -> str:
     """The report as Markdown that also reads well as plain text in a terminal."""
     lines = [f"# {report.title}", ""]
@@ -165,7 +157,9 @@ def render_text(report: Report) -> str:
     for check in report.self_checks:
         lines += ["", f"### {check.heading}", check.prompt, *[f"- [ ] {q}" for q in check.questions]]
     lines += ["", "## Time tracking", "", f"{TIME_NOTE}.", ""]
-    lines += _table(("Milestone", "Target", "Actual", "Notes"), time_rows(report))
+    lines += table(
+        ("Milestone", "Target", "Actual", "Notes"), time_rows(report), "markdown", right=[]
+    ).splitlines()
     if report.elsewhere:
         measured = ", ".join(f"{cp} {format_minutes(m)}" for cp, m in report.elsewhere)
         lines += ["", f"Also measured, outside the checklist's milestones: {measured}."]
