@@ -214,6 +214,44 @@ def test_caches_are_skipped_and_nothing_else(root: Path) -> None:
     assert not (root / "svc" / ".mypy_cache").exists() and (root / "svc" / "coverage.md").is_file()
 
 
+def test_virtual_environments_stay_in_place_through_a_restore(root: Path) -> None:
+    build(root, {"svc": Folder({"app.py": File(b"1")})})
+    made = create_backup(reason="before the environments")
+    environments = {
+        "svc": Folder(
+            {
+                "app.py": File(b"2"),
+                ".venv": Folder({"bin": Folder({"python": Link("/usr/bin/python3")})}),
+                ".mypy_cache": Folder({"x.json": File(b"m")}),
+                "tools": Folder({"env": Folder({"pyvenv.cfg": File(b"home = /usr\n")})}, 0o700),
+            }
+        ),
+    }
+    build(root, environments)
+    outcome = restore(made.id)
+    after = snapshot(root)
+    assert after["svc/app.py"] == ("file", b"1", 0o644), "the backup's files come back byte for byte"
+    assert after["svc/.venv/bin/python"] == ("link", "/usr/bin/python3")
+    assert after["svc/tools"] == ("dir", 0o700) and "svc/tools/env/pyvenv.cfg" in after
+    assert "svc/.mypy_cache" not in after, "caches are cleared: their tools rebuild them"
+    line = outcome.summary()
+    assert (
+        line.endswith("; virtual environments kept in place: svc/.venv, svc/tools/env") and "\n" not in line
+    )
+    assert outcome.safety.skipped == ("svc/.mypy_cache", "svc/.venv", "svc/tools/env")
+
+
+def test_a_restore_that_would_write_over_an_environment_changes_nothing(root: Path) -> None:
+    build(root, {"svc": File(b"a file where a folder will be")})
+    made = create_backup()
+    remove(root / "svc")
+    build(root, {"svc": Folder({".venv": Folder({"pyvenv.cfg": File(b"")})})})
+    before, ids = snapshot(root), backup_ids()
+    with pytest.raises(BackupError, match="has a file at svc, where the virtual environment svc/.venv is"):
+        restore(made.id)
+    assert snapshot(root) == before and backup_ids() == ids
+
+
 def test_a_backup_without_skipped_entries_reads_as_before(root: Path) -> None:
     build(root, {"a.py": File(b"1")})
     made = create_backup(reason="plain")
@@ -642,5 +680,28 @@ def test_caches_are_left_out_and_everything_else_restored_byte_for_byte(
         path: entry[:1] if entry[0] == "dir" else entry[:2] for path, entry in kept(original).items()
     }, "the backup holds exactly what is not a cache"
     mutate(root, data)
+    mutated = snapshot(root)
     restore(made.id)
-    assert snapshot(root) == kept(original)
+    assert snapshot(root) == {**kept(original), **environments_in(mutated)}
+
+
+def environments_in(entries: dict[str, Entry]) -> dict[str, Entry]:
+    """Every entry at or under a virtual environment (outside caches): restore leaves them in place."""
+
+    def is_environment(path: str) -> bool:
+        name = path.rpartition("/")[2]
+        return entries[path][0] == "dir" and (
+            name in snapshots.ENVIRONMENT_DIRS or entries.get(f"{path}/pyvenv.cfg", ("",))[0] == "file"
+        )
+
+    def inside(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        for prefix in prefixes:
+            if is_environment(prefix):
+                return True
+            if entries[prefix][0] == "dir" and prefix.rpartition("/")[2] in snapshots.CACHE_DIRS:
+                return False
+        return False
+
+    return {path: entry for path, entry in entries.items() if inside(path)}

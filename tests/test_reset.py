@@ -92,6 +92,13 @@ def test_the_reset_says_what_its_backup_left_out(root: Path) -> None:
     assert reset_to("start").summary().endswith(f"saved as backup {list_backups()[-1].id}")
 
 
+def test_a_reset_keeps_virtual_environments_in_place(root: Path) -> None:
+    build(root, {"task-service": Folder({".venv": Folder({"pyvenv.cfg": File(b"home = /usr\n")})})})
+    line = reset_to("start").summary()
+    assert line.endswith("; virtual environments kept in place: task-service/.venv")
+    assert (root / "task-service" / ".venv" / "pyvenv.cfg").read_bytes() == b"home = /usr\n"
+
+
 @pytest.mark.parametrize("wanted", ["no-such-checkpoint", "Environment", ""])
 def test_unknown_checkpoint_changes_nothing_and_makes_no_backup(root: Path, wanted: str) -> None:
     build(root, SAMPLE)

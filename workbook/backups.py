@@ -103,17 +103,23 @@ class Backup:
         return f"{self.id}  {self.when}  {self.contents}  {_one_line(self.reason) or '(no reason given)'}"
 
 
+def kept_in_place(environments: tuple[str, ...]) -> str:
+    """'; virtual environments kept in place: a/.venv' (they are in no backup), or nothing."""
+    return f"; virtual environments kept in place: {', '.join(environments)}" if environments else ""
+
+
 @dataclass(frozen=True)
 class RestoreOutcome:
     backup: Backup
     safety: Backup  # the state just before the restore
+    environments: tuple[str, ...] = ()  # virtual environments left in place
 
     def summary(self) -> str:
         b = self.backup
         return (
             f"restored backup {b.id} ({b.when}, {_one_line(b.reason) or 'no reason given'}, "
             f"{plural(b.file_count, 'file')}, {size(b.total_size)}); "
-            f"the state before was saved as backup {self.safety.id}"
+            f"the state before was saved as backup {self.safety.id}{kept_in_place(self.environments)}"
         )
 
 
@@ -240,12 +246,26 @@ def restore(backup_id: str, root: Path | None = None) -> RestoreOutcome:
             f"backup {backup_id} is damaged: {len(problems)} of its entries do not match its manifest "
             f"(first: {problems[0]}); nothing was changed"
         )
+    _check_environments_free(backup_id, manifest, root)
     safety = create_backup(root, reason=f"before restore of {backup_id}")
     try:
-        snapshot.clear(root)
+        environments = snapshot.clear(root)
         snapshot.materialise(folder / FILES, manifest, root)
     except OSError as error:
         raise BackupError(
             f"restore of {backup_id} stopped midway ({error}); the state before is backup {safety.id}"
         ) from error
-    return RestoreOutcome(Backup.from_manifest(folder, manifest), safety)
+    return RestoreOutcome(Backup.from_manifest(folder, manifest), safety, tuple(environments))
+
+
+def _check_environments_free(backup_id: str, manifest: Manifest, root: Path) -> None:
+    """Virtual environments stay in place through a restore: refuse one whose backup puts a file or
+    symlink where an environment, or a folder holding one, is."""
+    entries = [entry.path for entry in manifest.files] + [link.path for link in manifest.symlinks]
+    for environment in snapshot.environments(root):
+        for path in entries:
+            if environment == path or environment.startswith(path + "/"):
+                raise BackupError(
+                    f"backup {backup_id} has a file at {path}, where the virtual environment {environment} "
+                    "is (it is in no backup): move it aside, then restore again; nothing was changed"
+                )

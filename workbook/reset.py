@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import cells, paths, registry, snapshot, writer
-from .backups import Backup, create_backup
+from .backups import Backup, create_backup, kept_in_place
 from .errors import UserError
 from .text import plural
 
@@ -30,13 +30,15 @@ class ResetOutcome:
     checkpoint: str
     written: tuple[Path, ...]  # distinct files, in the order first written
     backup: Backup  # the state just before the reset
+    environments: tuple[str, ...] = ()  # virtual environments left in place
 
     def summary(self) -> str:
         saved = f"the state before was saved as backup {self.backup.id}"
-        if self.backup.skipped:  # said here: a reset removes them, and they are not in the backup
+        if self.backup.skipped:  # said here: the reset clears the caches, and they are in no backup
             saved += f" ({self.backup.left_out})"
         files = plural(len(self.written), "file")
-        return f"reset to {self.checkpoint}: {files} written from the solutions; {saved}"
+        kept = kept_in_place(self.environments)
+        return f"reset to {self.checkpoint}: {files} written from the solutions; {saved}{kept}"
 
 
 def planned_writes(checkpoint: str, root: Path) -> list[cells.Write]:
@@ -65,10 +67,10 @@ def reset_to(checkpoint: str, root: Path | None = None) -> ResetOutcome:
     writes = planned_writes(checkpoint, root)
     backup = create_backup(root, reason=f"before reset to {checkpoint}")
     try:
-        snapshot.clear(root, keep=KEPT)
+        environments = snapshot.clear(root, keep=KEPT)
         written = writer.write_all(writes, root)
     except OSError as error:
         raise ResetError(
             f"reset to {checkpoint} stopped midway ({error}); the state before is backup {backup.id}"
         ) from error
-    return ResetOutcome(checkpoint, tuple(dict.fromkeys(written)), backup)
+    return ResetOutcome(checkpoint, tuple(dict.fromkeys(written)), backup, tuple(environments))

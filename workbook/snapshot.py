@@ -2,8 +2,10 @@
 
 What counts is the learner's work. Tool caches and virtual environments are rebuilt by the tools
 themselves, so they are left out and only measured: a `make check` leaves tens of MB of `.mypy_cache`
-that every later backup would otherwise copy. Symlinks are stored as symlinks, never followed; sockets,
-pipes and devices cannot be copied and are left out."""
+that every later backup would otherwise copy. Since a virtual environment is in no backup, clearing
+the tree leaves each one in place (with the folders holding it): it costs minutes to rebuild, and
+nothing is deleted without a backup. Caches are cleared. Symlinks are stored as symlinks, never
+followed; sockets, pipes and devices cannot be copied and are left out."""
 
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from typing import Collection, Iterator
 
 from .manifest import DirEntry, FileEntry, LinkEntry, Manifest, SkippedEntry
 
-SKIPPED_DIRS = frozenset(
-    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov", ".venv", "venv"}
-)
+CACHE_DIRS = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov"})
+ENVIRONMENT_DIRS = frozenset({".venv", "venv"})
+SKIPPED_DIRS = CACHE_DIRS | ENVIRONMENT_DIRS
 SKIPPED_FILES = (".pyc",)  # suffixes
 COVERAGE_DATA = ".coverage"  # and coverage's parallel files, .coverage.<host>.<pid>.<random>
 VENV_MARKER = "pyvenv.cfg"  # any folder holding one is a virtual environment, whatever its name
@@ -36,12 +38,19 @@ class Tree:
     skipped: list[SkippedEntry] = field(default_factory=list)
 
 
+def environment(entry: os.DirEntry[str]) -> bool:
+    """A virtual environment: a folder named .venv or venv, or any folder holding a pyvenv.cfg."""
+    if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+        return False
+    return entry.name in ENVIRONMENT_DIRS or os.path.isfile(os.path.join(entry.path, VENV_MARKER))
+
+
 def skipped(entry: os.DirEntry[str]) -> bool:
     """A tool cache, coverage data or a virtual environment: rebuilt by its tool, not the learner's work."""
     if entry.is_symlink():
         return False
     if entry.is_dir(follow_symlinks=False):
-        return entry.name in SKIPPED_DIRS or os.path.isfile(os.path.join(entry.path, VENV_MARKER))
+        return entry.name in CACHE_DIRS or environment(entry)
     name = entry.name
     return name.endswith(SKIPPED_FILES) or name == COVERAGE_DATA or name.startswith(COVERAGE_DATA + ".")
 
@@ -170,23 +179,54 @@ def materialise(copy: Path, manifest: Manifest, root: Path) -> None:
         os.chmod(local(root, folder.path), folder.mode)
 
 
-def clear(root: Path, keep: Collection[str] = ()) -> None:
-    """Empty `root` except the top-level names in `keep`. Symlinks are removed, never followed."""
+def environments(root: Path, prefix: str = "") -> list[str]:
+    """The relative paths of the virtual environments under `root` (none inside another)."""
+    found: list[str] = []
+    try:
+        with os.scandir(root) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for entry in entries:
+        if environment(entry):
+            found.append(prefix + entry.name)
+        elif entry.is_dir(follow_symlinks=False) and not entry.is_symlink() and entry.name not in CACHE_DIRS:
+            found += environments(Path(entry.path), f"{prefix}{entry.name}/")
+    return found
+
+
+def clear(root: Path, keep: Collection[str] = ()) -> list[str]:
+    """Empty `root` except the top-level names in `keep` and the virtual environments, which stay in
+    place with the folders holding them; returns the environments kept. Symlinks are removed, never
+    followed."""
     if not root.is_dir():
         root.mkdir(parents=True, exist_ok=True)
-        return
-    for child in list(root.iterdir()):
+        return []
+    kept: list[str] = []
+    with os.scandir(root) as scan:
+        children = sorted(scan, key=lambda entry: entry.name)
+    for child in children:
         if child.name not in keep:
-            _remove(child)
+            _clear(child, child.name, kept)
+    return kept
 
 
-def _remove(path: Path) -> None:
-    if path.is_symlink() or not path.is_dir():
-        path.unlink()
-        return
-    mode = stat.S_IMODE(path.lstat().st_mode)
+def _clear(entry: os.DirEntry[str], relative: str, kept: list[str]) -> bool:
+    """Remove `entry` unless it is or holds a virtual environment; True when it is gone."""
+    if environment(entry):
+        kept.append(relative)
+        return False
+    if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+        os.unlink(entry.path)
+        return True
+    mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
     if mode & stat.S_IRWXU != stat.S_IRWXU:  # a read-only folder keeps its entries otherwise
-        os.chmod(path, mode | stat.S_IRWXU)
-    for child in list(path.iterdir()):
-        _remove(child)
-    path.rmdir()
+        os.chmod(entry.path, mode | stat.S_IRWXU)
+    with os.scandir(entry.path) as scan:
+        children = sorted(scan, key=lambda child: child.name)
+    gone = [_clear(child, f"{relative}/{child.name}", kept) for child in children]
+    if all(gone):
+        os.rmdir(entry.path)
+        return True
+    os.chmod(entry.path, mode)  # it stays, holding an environment: as it was
+    return False
