@@ -175,6 +175,16 @@ def test_a_module_that_hangs_at_import_is_named(tmp_path: Path, monkeypatch: pyt
     assert "__name__" in finding.fix
 
 
+def test_a_module_that_asks_for_input_at_import_fails_at_once(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "src" / "__init__.py")
+    write(service / "src" / "ask.py", "NAME = input('name? ')\n")
+    started = time.monotonic()
+    finding = imports.check_imports(context(tmp_path), service)
+    assert time.monotonic() - started < imports.PROBE_SECONDS / 2
+    assert finding.status == "fail" and "src/ask.py:1 EOFError: EOF when reading a line" in finding.detail
+
+
 # --- test fixtures ----------------------------------------------------------------------------------
 
 

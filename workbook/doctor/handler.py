@@ -13,6 +13,7 @@ PROBE_SECONDS = 60
 # Run in the service folder, as awslambdaric runs it: prints what it found as one JSON line.
 HANDLER_PROBE = """
 import importlib, inspect, json, os, sys
+os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 sys.path.insert(0, os.getcwd())
 module, _, function = sys.argv[1].rpartition(".")
 try:

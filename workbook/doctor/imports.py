@@ -12,8 +12,10 @@ from .init_files import package_folders
 
 PROBE_SECONDS = 60
 MARK = "@@workbook-doctor@@"
+# stdin is /dev/null: a module that asks for input at import time fails at once, not at the timeout.
 IMPORT_PROBE = """
 import importlib, json, os, sys, traceback
+os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 here = os.getcwd()
 sys.path.insert(0, here)
 
