@@ -398,7 +398,10 @@ def test_a_lambda_handler_is_checked_from_the_profile(tmp_path: Path) -> None:
     )
     write(service / "events" / "task-created.json", "[1, 2]\n")
     bad_event = handler.check_handler(context(tmp_path), service)
-    assert bad_event.status == "fail" and "events/task-created.json is not a JSON object" in bad_event.detail
+    assert bad_event.detail == "events/task-created.json is not a JSON object: it holds a JSON list"
+    assert bad_event.status == "fail" and '{"Records": [...]}' in bad_event.fix
+    write(service / "events" / "task-created.json", "{not json\n")
+    assert "it does not parse" in handler.check_handler(context(tmp_path), service).detail
 
     write(service / "src" / "lambda_function.py", "import not_a_module_xyz\n")
     broken = handler.check_handler(context(tmp_path), service)

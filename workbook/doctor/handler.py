@@ -58,11 +58,16 @@ def check_handler(ctx: Context, service: Path) -> Finding:
     if "problem" in found or not found.get("callable"):
         return Finding(name, "fail", f"{profile.handler}: {found.get('problem', 'is not a function')}", fix)
     event = service / profile.sample_event if profile.sample_event else None
-    if event is not None and event.is_file():
-        try:
-            if not isinstance(json.loads(event.read_text(encoding="utf-8")), dict):
-                raise ValueError("not a JSON object")
-        except ValueError as error:
-            return Finding(name, "fail", f"{profile.sample_event} is not a JSON object event ({error})",
-                           "write the event as a JSON object, e.g. an SNS or SQS record list")  # fmt: skip
+    problem = event_problem(event) if event is not None and event.is_file() else ""
+    if problem:
+        fix = 'write the event as a JSON object, as AWS sends it: {"Records": [...]}'
+        return Finding(name, "fail", f"{profile.sample_event} is not a JSON object: {problem}", fix)
     return Finding(name, "ok", f"{profile.handler} takes (event, context)")
+
+
+def event_problem(event: Path) -> str:
+    try:
+        parsed = json.loads(event.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        return f"it does not parse ({error})"
+    return "" if isinstance(parsed, dict) else f"it holds a JSON {type(parsed).__name__}"
