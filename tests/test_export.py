@@ -11,13 +11,14 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import nbformat
 import pytest
 
-from workbook import export
-from workbook.engine import DOCKER, PODMAN, Completed, LineSink, detect_engine, run_command
+from workbook import export, process
+from workbook.engine import DOCKER, PODMAN, detect_engine
+from workbook.process import Completed, LineSink
 from workbook.export import ServiceResult, Tools, export_images, exposed_port, render_table
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +59,14 @@ class FakeEngine:
         return {"healthcheck": "health", "exec": "uid", "image": "size"}.get(command, command)
 
     def __call__(
-        self, argv: Sequence[str], *, timeout: float | None = None, on_line: LineSink | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: LineSink | None = None,
     ) -> Completed:
         self.calls.append(list(argv))
         kind = self.kind(argv)
@@ -442,16 +450,6 @@ def test_the_table_lines_up_and_counts() -> None:
     ]
 
 
-def test_run_command_streams_lines_and_reports_missing_commands_and_timeouts() -> None:
-    seen: list[str] = []
-    done = run_command(["sh", "-c", "echo one; echo two >&2; exit 3"], on_line=seen.append)
-    assert (done.returncode, seen, done.output) == (3, ["one", "two"], "one\ntwo\n")
-    assert run_command(["sh", "-c", "echo out"]).stdout == "out\n"
-    assert run_command(["workbook-no-such-command"]).returncode == 127
-    assert run_command(["sleep", "5"], timeout=0.2).returncode == 124
-    assert run_command(["sleep", "5"], timeout=0.2, on_line=seen.append).returncode == 124
-
-
 @pytest.fixture
 def local_server() -> Iterator[int]:
     class Handler(BaseHTTPRequestHandler):
@@ -507,7 +505,7 @@ def test_the_scripts_are_valid_bash(script: str) -> None:
 
 
 def test_podman_setup_is_idempotent_and_backs_up_a_foreign_file(tmp_path: Path) -> None:
-    if not shutil.which("podman") or (shutil.which("docker") and run_command(["docker", "info"]).ok):
+    if not shutil.which("podman") or (shutil.which("docker") and process.run(["docker", "info"]).ok):
         pytest.skip("podman-setup.sh acts only where podman runs without a Docker engine")
     conf = tmp_path / "containers.conf"
     conf.write_text("[engine]\nruntime = 'crun'\n")
@@ -538,10 +536,10 @@ def test_podman_setup_is_idempotent_and_backs_up_a_foreign_file(tmp_path: Path) 
 
 def engine_unready() -> str | None:
     """Why the real build cannot run here, or None when it can."""
-    engine = detect_engine(run_command, shutil.which)
+    engine = detect_engine(process.run, shutil.which)
     if engine is None:
         return "no container engine here (docker or podman)"
-    if engine.name == "podman" and not run_command(["podman", "image", "exists", "python:3.11-slim"]).ok:
+    if engine.name == "podman" and not process.run(["podman", "image", "exists", "python:3.11-slim"]).ok:
         return "podman has no python:3.11-slim base image: run scripts/base-image.sh"
     return None
 
@@ -557,14 +555,14 @@ def test_the_sample_service_builds_and_passes_the_smoke_test(
     try:
         status = export_images()
     finally:
-        engine = detect_engine(run_command, shutil.which)
+        engine = detect_engine(process.run, shutil.which)
         assert engine is not None
-        run_command([engine.name, "rmi", "sample-service:latest"])
+        process.run([engine.name, "rmi", "sample-service:latest"])
     out = capsys.readouterr().out
     assert status == 0, out
     row = re.search(r"^sample-service\s+ok\s+ok\s+10001\s+(\d+\.\d)\s+pass$", out, re.M)
     assert row, out
     assert 50 < float(row.group(1)) < 500
     assert "container removed" in out
-    names = run_command([engine.name, "ps", "-a", "--format", "{{.Names}}"]).stdout.split()
+    names = process.run([engine.name, "ps", "-a", "--format", "{{.Names}}"]).stdout.split()
     assert not [name for name in names if name.startswith("workbook-export-sample-service")]

@@ -1,5 +1,4 @@
 import os
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -7,20 +6,22 @@ import nbformat
 import pytest
 
 from notebook_factory import make_notebook
-from workbook import registry, replay, replay_plugin
+from workbook import process, registry, replay, replay_plugin
 from workbook.execute import execute_in_place
 from workbook.runner import CheckpointResult, CheckResult
 
 
-def test_replay_runs_nbval_strictly_in_the_current_env(monkeypatch):
+def test_replay_runs_nbval_strictly_in_the_current_env(monkeypatch, capsys):
     seen = {}
 
-    def fake_run(command, env, cwd):
-        seen.update(command=command, env=env)
-        return SimpleNamespace(returncode=0)
+    def fake_run(command, extra_env, cwd, on_line):
+        seen.update(command=command, env=extra_env)
+        on_line("01-one.ipynb::Cell 0 PASSED")
+        return process.Completed(0)
 
-    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(process, "run", fake_run)
     assert replay.replay([], workers=2) == 0
+    assert capsys.readouterr().out == "01-one.ipynb::Cell 0 PASSED\n"
     command = seen["command"]
     assert {"--nbval", "--nbval-current-env", "--nbval-sanitize-with"} <= set(command)
     assert command[command.index("-p") + 1] == "workbook.replay_plugin"

@@ -81,3 +81,15 @@ def test_success_says_public_checks(checkpoint, tmp_path):
     (tmp_path / "checkpoints" / "test_demo.py").write_text('def test_ok():\n    """fine"""\n')
     result = runner.run_checkpoint(checkpoint)
     assert result.passed and runner.render(result).endswith("All 1 public checks passed.")
+
+
+def test_checks_that_outlive_the_timeout_are_one_clear_error(checkpoint, tmp_path, monkeypatch):
+    (tmp_path / "checkpoints" / "test_demo.py").write_text(
+        'import time\n\n\ndef test_slow():\n    """slow"""\n    time.sleep(60)\n'
+    )
+    monkeypatch.setattr(runner, "TIMEOUT_SECONDS", 4)
+    result = runner.run_checkpoint(checkpoint)
+    assert [(c.name, c.outcome, c.doc) for c in result.checks] == [
+        ("collection", "error", "the checks finish within 4 s")
+    ]
+    assert "timed out after 4 s" in result.checks[0].detail

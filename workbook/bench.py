@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import registry
+from . import process, registry
 from .cells import checkpoint_order, ordered_notebooks, writes_until
 from .paths import solutions_dir
 from .writer import write_all
@@ -59,13 +58,10 @@ Runner = Callable[[list[str], dict[str, str], float], Timing]
 
 
 def run_timed(command: list[str], env: dict[str, str], timeout: float) -> Timing:
-    """Wall-clock seconds of one command, its exit status and the tail of its output."""
+    """Wall-clock seconds of one command, its exit status and the tail of its output (124: timed out)."""
     started = time.perf_counter()
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return Timing(time.perf_counter() - started, -1, f"timed out after {timeout:g} s")
-    return Timing(time.perf_counter() - started, done.returncode, (done.stdout + done.stderr)[-2000:])
+    done = process.run(command, env=env, timeout=timeout)
+    return Timing(time.perf_counter() - started, done.returncode, done.output[-2000:])
 
 
 def summarize(operation: str, target_seconds: float, timings: list[Timing]) -> Row:

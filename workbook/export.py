@@ -28,18 +28,10 @@ from pathlib import Path
 from typing import Callable
 
 from .cells import Write, all_events
-from .engine import (
-    Completed,
-    Engine,
-    Runner,
-    Which,
-    detect_engine,
-    engine_health,
-    host_ca_bundle,
-    no_engine_message,
-    run_command,
-)
+from . import process
+from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
 from .paths import services_root, solutions_dir
+from .process import Completed
 from .writer import write_all
 
 DEFAULT_PORT = 8000
@@ -65,7 +57,7 @@ BUILD_HINTS = (
 class Tools:
     """Everything the export touches outside Python, so tests can replace it."""
 
-    run: Runner = run_command
+    run: Runner = process.run
     which: Which = shutil.which
     http_get: Callable[[str], int | None] = field(default=lambda url: http_status(url))
     sleep: Callable[[float], None] = time.sleep

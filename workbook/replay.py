@@ -4,14 +4,12 @@ on the code the unsolved learner notebooks write."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import registry
+from . import process, registry
 from .cells import Write, ordered_notebooks, writes_until
 from .paths import notebooks_dir, repo_root, solutions_dir
 from .runner import CheckpointResult, run_checkpoint
@@ -28,7 +26,8 @@ def replay(names: list[str], workers: int = 1) -> int:
         print(f"no solution notebook matches {' '.join(names)}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="workbook-replay-") as scratch:
-        env = {**os.environ, "WORKBOOK_REPLAY_DIR": scratch, "PYTHONDONTWRITEBYTECODE": "1"}
+        # Unbuffered: pytest's lines reach the terminal as each cell passes, not in blocks.
+        env = {"WORKBOOK_REPLAY_DIR": scratch, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
         command = [
             sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
             "--nbval-sanitize-with", str(repo_root() / SANITIZE_FILE),
@@ -38,7 +37,11 @@ def replay(names: list[str], workers: int = 1) -> int:
         ]  # fmt: skip
         if workers > 1:
             command += ["-n", str(workers), "--dist", "loadfile"]
-        return subprocess.run(command, env=env, cwd=repo_root()).returncode
+        return process.run(command, extra_env=env, cwd=repo_root(), on_line=_show).returncode
+
+
+def _show(line: str) -> None:
+    print(line, flush=True)  # nbval's progress as it comes: a replay takes minutes
 
 
 def _run_on(writes_of: list[Write], checkpoint: registry.Checkpoint) -> CheckpointResult:
