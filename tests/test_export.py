@@ -19,7 +19,7 @@ import pytest
 from workbook import export, process
 from workbook.engine import DOCKER, PODMAN, detect_engine
 from workbook.process import Completed, LineSink
-from workbook.export import ServiceResult, Tools, export_images, exposed_port, render_table
+from workbook.export import ServiceResult, Tools, export_images, render_table
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample-service"
@@ -418,20 +418,11 @@ def test_reference_without_dockerfiles_says_so(
 # Small parts ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("dockerfile", "port"),
-    [
-        ("FROM python:3.11-slim\nCMD python app.py\n", 8000),
-        ("FROM python:3.11-slim\nEXPOSE 5000\n", 5000),
-        ("FROM a AS build\nEXPOSE 1234\nFROM b\nexpose 8001/tcp 9000\n", 8001),
-        ("FROM b\nARG PORT=7000\nEXPOSE $PORT\n", 7000),
-        ("FROM b\nENV PORT 7001\nEXPOSE ${PORT}\n", 7001),
-        ("FROM b\nEXPOSE ${UNKNOWN}\n", 8000),
-    ],
-)
-def test_the_container_port_comes_from_expose(tmp_path: Path, dockerfile: str, port: int) -> None:
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    assert exposed_port(tmp_path / "Dockerfile") == port
+def test_without_expose_the_container_port_is_8000(services: Path) -> None:
+    add_service(services, dockerfile="FROM a AS build\nEXPOSE 1234\nFROM python:3.11-slim\nUSER 10001\n")
+    engine = FakeEngine()
+    assert export_images(tools=make_tools(engine)) == 0
+    assert "127.0.0.1:40000:8000" in engine.commands("run")[0]
 
 
 def test_the_table_lines_up_and_counts() -> None:

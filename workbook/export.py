@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from .cells import Write, all_events
-from . import process
+from . import dockerfile, process
 from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
 from .paths import services_root, solutions_dir
 from .process import Completed
@@ -140,7 +140,8 @@ def export_service(engine: Engine, tools: Tools, folder: Path, tag: str, counter
     result.built = True
     say(f"    built in {tools.clock() - started:.0f} s")
     result.size_mb = image_size_mb(engine, tools.run, tag)
-    smoke_test(engine, tools, tag, exposed_port(folder / "Dockerfile"), result)
+    port = dockerfile.read(folder / "Dockerfile").exposed_port or DEFAULT_PORT
+    smoke_test(engine, tools, tag, port, result)
     return result
 
 
@@ -175,32 +176,6 @@ def image_size_mb(engine: Engine, run: Runner, tag: str) -> float | None:
     done = run(engine.size(tag), timeout=60)
     value = done.stdout.strip()
     return round(int(value) / 1_000_000, 1) if done.ok and value.isdigit() else None
-
-
-def exposed_port(dockerfile: Path) -> int:
-    """The first port of the last EXPOSE (ENV/ARG defaults substituted), else 8000."""
-    text = dockerfile.read_text(encoding="utf-8", errors="replace")
-    values: dict[str, str] = {}
-    port = DEFAULT_PORT
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) < 2:
-            continue
-        keyword = words[0].upper()
-        if keyword in ("ENV", "ARG"):
-            values.update(_assignments(words[1:]))
-        elif keyword == "EXPOSE":
-            first = re.sub(r"\$\{?(\w+)\}?", lambda m: values.get(m.group(1), m.group(0)), words[1])
-            number = first.split("/")[0]
-            port = int(number) if number.isdigit() else DEFAULT_PORT
-    return port
-
-
-def _assignments(words: list[str]) -> dict[str, str]:
-    if "=" not in words[0]:  # legacy `ENV KEY value`
-        return {words[0]: words[1]} if len(words) > 1 else {}
-    pairs = (word.split("=", 1) for word in words if "=" in word)
-    return {key: value.strip("\"'") for key, value in pairs}
 
 
 def smoke_test(engine: Engine, tools: Tools, tag: str, port: int, result: ServiceResult) -> None:
