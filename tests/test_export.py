@@ -198,7 +198,7 @@ def test_a_healthy_non_root_service_passes(services: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "    STEP 1/2: FROM python:3.11-slim" in out and "some noise" not in out
     assert re.search(r"task-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
-    assert "1 of 1 image(s) passed" in out
+    assert "1 of 1 image passed" in out
     build = engine.commands("build")[0]
     assert build[:2] == ["podman", "build"]
     assert {"--format", "docker", "--pull=never", "--network=host"} <= set(build)
@@ -352,7 +352,7 @@ def test_docker_builds_plainly_and_waits_for_its_health_status(
     assert "127.0.0.1:40000:9000" in engine.commands("run")[0]
     assert engine.commands("health")[0][:3] == ["docker", "inspect", "--format"]
     assert engine.kinds().count("health") == 3
-    assert "building 1 image(s) with docker" in capsys.readouterr().out
+    assert "building 1 image with docker" in capsys.readouterr().out
 
 
 def test_every_service_is_built_and_one_failure_fails_the_run(
@@ -365,7 +365,7 @@ def test_every_service_is_built_and_one_failure_fails_the_run(
     assert export_images(tools=make_tools(engine)) == 1
     out = capsys.readouterr().out
     assert "[1/3] auth-service" in out and "[3/3] user-service" in out and "playground" not in out
-    assert "2 of 3 image(s) passed" in out
+    assert "2 of 3 images passed" in out
     kinds = engine.kinds()
     # each run: a container of that name left by a killed run is removed first, and its own after
     assert kinds.count("run") == 3 and kinds.count("rm") == 6
@@ -433,11 +433,11 @@ def test_the_table_lines_up_and_counts() -> None:
         ]
     )
     assert table.splitlines() == [
-        "service               build  health  uid    size MB  result",
-        "task-service          ok     ok      10001  190.2    pass",
-        "notification-service  FAIL   -       -      -        FAIL: build failed",
+        "service               build  health    uid  size MB  result",
+        "task-service          ok     ok      10001    190.2  pass",
+        "notification-service  FAIL   -           -        -  FAIL: build failed",
         "",
-        "1 of 2 image(s) passed the smoke test.",
+        "1 of 2 images passed the smoke test.",
     ]
 
 

@@ -20,6 +20,7 @@ from typing import Callable
 from . import process, registry
 from .cells import checkpoint_order, ordered_notebooks, writes_until
 from .paths import solutions_dir
+from .text import plural, table
 from .writer import write_all
 
 TARGET_SECONDS = {"check": 5.0, "reset": 2.0, "replay": 180.0}
@@ -92,15 +93,8 @@ def render_table(rows: list[Row]) -> str:
         for row in rows
     ]
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
-    numeric = {1, 2, 3, 4}
-    lines = [
-        "  ".join(
-            cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))
-        )
-        for line in [header, *cells]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    rule = ["-" * width for width in widths]  # as wide as its column, so it widens none
+    return table(header, [rule, *cells], right=(1, 2, 3, 4))
 
 
 def reached_checkpoints(
@@ -143,7 +137,7 @@ def run_bench(runner: Runner = run_timed) -> int:
         rows.append(
             _measure(f"reset {checkpoint.id}", "reset", [*python, "reset", checkpoint.id], env, runner)
         )
-        label = f"replay ({notebooks} notebook{'' if notebooks == 1 else 's'}, {REPLAY_WORKERS} workers)"
+        label = f"replay ({plural(notebooks, 'notebook')}, {REPLAY_WORKERS} workers)"
         command = [*python, "replay", "--workers", str(REPLAY_WORKERS)]
         rows.append(_measure(label, "replay", command, env, runner))
     print()

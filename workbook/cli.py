@@ -16,6 +16,7 @@ from .cells import CellSyntaxError
 from .importing import ServiceNotFound
 from .regions import RegionError
 from .reset import ResetError
+from .text import plural
 from .writer import ServicePathError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -45,7 +46,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         print("notebooks/ is fresh: every learner notebook matches its solution")
         return 0
     print(
-        f"regenerated {len(differing)} learner notebook(s)" if differing else "notebooks/ was already fresh"
+        f"regenerated {plural(len(differing), 'learner notebook')}"
+        if differing
+        else "notebooks/ was already fresh"
     )
     return 0
 

@@ -32,6 +32,7 @@ from . import dockerfile, process
 from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
 from .paths import services_root, solutions_dir
 from .process import Completed
+from .text import plural, table
 from .writer import write_all
 
 DEFAULT_PORT = 8000
@@ -103,7 +104,7 @@ def export_images(reference: bool = False, tools: Tools | None = None) -> int:
 
 def export_all(engine: Engine, tools: Tools, folders: list[Path], tag: str) -> list[ServiceResult]:
     names = ", ".join(folder.name for folder in folders)
-    say(f"building {len(folders)} image(s) with {engine.name}: {names}")
+    say(f"building {plural(len(folders), 'image')} with {engine.name}: {names}")
     return [
         export_service(engine, tools, folder, f"{folder.name}:{tag}", f"[{n}/{len(folders)}]")
         for n, folder in enumerate(folders, 1)
@@ -173,6 +174,7 @@ def _build(engine: Engine, tools: Tools, folder: Path, tag: str) -> Completed:
 
 
 def image_size_mb(engine: Engine, run: Runner, tag: str) -> float | None:
+    """The image's size in MB of 10^6 bytes: the unit `docker images` and `podman images` print."""
     done = run(engine.size(tag), timeout=60)
     value = done.stdout.strip()
     return round(int(value) / 1_000_000, 1) if done.ok and value.isdigit() else None
@@ -271,7 +273,7 @@ def last_line(text: str) -> str:
 
 def render_table(results: list[ServiceResult]) -> str:
     header = ("service", "build", "health", "uid", "size MB", "result")
-    rows = [header] + [
+    rows = [
         (
             r.service,
             "ok" if r.built else "FAIL",
@@ -282,11 +284,6 @@ def render_table(results: list[ServiceResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows
-    ]
     passed = sum(r.passed for r in results)
-    lines.append("")
-    lines.append(f"{passed} of {len(results)} image(s) passed the smoke test.")
-    return "\n".join(lines)
+    summary = f"{passed} of {plural(len(results), 'image')} passed the smoke test."
+    return table(header, rows, right=(3, 4)) + "\n\n" + summary
