@@ -14,7 +14,7 @@ import pytest
 
 from workbook import process
 from workbook.engine import detect_engine, no_engine_message
-from workbook.export import Tools, export_service
+from workbook.docker import Tools, export_service
 
 LINTERS = {
     "black": ["black", "--check", "src", "tests"],

@@ -10,7 +10,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from . import progress, registry
 from .cells import CellSyntaxError, parse_service_args
 from .regions import RegionError
-from .runner import render, run_checkpoint
+from .check import render, run_checkpoint
 from .writer import ServicePathError, describe, write_service_file
 
 

@@ -16,10 +16,10 @@ from typing import Iterator, Mapping, Sequence
 import nbformat
 import pytest
 
-from workbook import export, process
+from workbook import docker, process
 from workbook.engine import DOCKER, PODMAN, detect_engine
 from workbook.process import Completed, LineSink
-from workbook.export import ServiceResult, Tools, export_images, render_table
+from workbook.docker import ServiceResult, Tools, export_images, render_table
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample-service"
@@ -395,7 +395,7 @@ def test_reference_builds_what_the_solutions_write(
             "%checkpoint task-docker",
         ],
     )
-    monkeypatch.setattr(export, "solutions_dir", lambda: solutions)
+    monkeypatch.setattr(docker, "solutions_dir", lambda: solutions)
     engine = FakeEngine()
     assert export_images(reference=True, tools=make_tools(engine)) == 0
     build = engine.commands("build")[0]
@@ -408,7 +408,7 @@ def test_reference_without_dockerfiles_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     solutions = write_solutions(tmp_path / "solutions", ["%%service task-service src/main.py\nprint('hi')"])
-    monkeypatch.setattr(export, "solutions_dir", lambda: solutions)
+    monkeypatch.setattr(docker, "solutions_dir", lambda: solutions)
     engine = FakeEngine()
     assert export_images(reference=True, tools=make_tools(engine)) == 2
     assert "no solution notebook writes a Dockerfile yet" in capsys.readouterr().err
@@ -460,10 +460,10 @@ def local_server() -> Iterator[int]:
 
 
 def test_http_status_and_free_port(local_server: int) -> None:
-    assert export.http_status(f"http://127.0.0.1:{local_server}/health") == 200
-    assert export.http_status(f"http://127.0.0.1:{local_server}/other") == 404
-    port = export.free_local_port()
-    assert 1024 <= port <= 65535 and export.http_status(f"http://127.0.0.1:{port}/health") is None
+    assert docker.http_status(f"http://127.0.0.1:{local_server}/health") == 200
+    assert docker.http_status(f"http://127.0.0.1:{local_server}/other") == 404
+    port = docker.free_local_port()
+    assert 1024 <= port <= 65535 and docker.http_status(f"http://127.0.0.1:{port}/health") is None
 
 
 # The sample service and the scripts -------------------------------------------------------------
