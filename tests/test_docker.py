@@ -98,13 +98,16 @@ class FakeClock:
 
 
 def make_tools(
-    engine: FakeEngine, installed: Sequence[str] = ("podman",), http: Sequence[int | None] = (200,)
+    engine: FakeEngine,
+    installed: Sequence[str] = ("podman",),
+    http: Sequence[int | None] = (200,),
+    path: str = "/health/live",  # task-service's live path
 ) -> Tools:
     clock = FakeClock()
     statuses = list(http)
 
     def http_get(url: str) -> int | None:
-        assert url == "http://127.0.0.1:40000/health"
+        assert url == f"http://127.0.0.1:40000{path}"
         return statuses.pop(0) if len(statuses) > 1 else statuses[0]
 
     return Tools(
@@ -234,7 +237,7 @@ def test_health_that_never_answers_is_a_failure(services: Path, capsys: pytest.C
     engine = FakeEngine()
     assert export_images(tools=make_tools(engine, http=(None,))) == 1
     out = capsys.readouterr().out
-    assert re.search(r"task-service\s+ok\s+no answer\s+10001\s+.*FAIL: GET /health gave no answer", out)
+    assert re.search(r"task-service\s+ok\s+no answer\s+10001\s+.*FAIL: GET /health/live gave no answer", out)
     assert "log | listening" in out
     assert engine.kinds()[-1] == "rm" and "health" not in engine.kinds()
 
@@ -251,7 +254,7 @@ def test_a_failing_healthcheck_is_a_failure_even_when_http_answers(
     add_service(services)
     engine = FakeEngine(health=Completed(1, "unhealthy\n"))
     assert export_images(tools=make_tools(engine, http=(None, None, 200))) == 1
-    assert "FAIL: /health answers but the image's HEALTHCHECK fails" in capsys.readouterr().out
+    assert "FAIL: /health/live answers but the image's HEALTHCHECK fails" in capsys.readouterr().out
     assert engine.kinds().count("health") == 3
 
 
@@ -266,7 +269,7 @@ def test_a_container_that_exits_fails_at_once(services: Path, capsys: pytest.Cap
     add_service(services)
     engine = FakeEngine(running=Completed(0, "false\n"))
     assert export_images(tools=make_tools(engine, http=(None,))) == 1
-    assert "the container exited before /health answered" in capsys.readouterr().out
+    assert "the container exited before /health/live answered" in capsys.readouterr().out
     assert engine.kinds().count("running") == 1
 
 
@@ -372,6 +375,153 @@ def test_every_service_is_built_and_one_failure_fails_the_run(
     assert all(kinds[i - 1] == "rm" for i, kind in enumerate(kinds) if kind == "run")
 
 
+# Service profiles: where an HTTP service answers, and a Lambda invoked through the emulator ---------
+
+INVOKE_URL = "http://127.0.0.1:40000/2015-03-31/functions/function/invocations"
+EVENT = b'{"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "{}"}}]}'
+LAMBDA_DOCKERFILE = 'FROM python:3.11-slim\nUSER 10001\nENTRYPOINT ["/lambda-entrypoint.sh"]\n'
+
+
+def test_a_service_that_is_not_one_of_the_four_is_asked_for_health(services: Path) -> None:
+    add_service(services, "playground-api")
+    engine = FakeEngine()
+    assert export_images(tools=make_tools(engine, path="/health")) == 0
+
+
+def add_lambda(
+    services: Path, name: str = "notification-service", event: bytes | None = EVENT, dockerfile: str = ""
+) -> Path:
+    folder = add_service(services, name, dockerfile or LAMBDA_DOCKERFILE)
+    if event is not None:
+        (folder / "events").mkdir()
+        (folder / "events" / "task-created.json").write_bytes(event)
+    return folder
+
+
+def lambda_tools(engine: FakeEngine, answers: Sequence[tuple[int | None, str]]) -> tuple[Tools, list[bytes]]:
+    """Tools whose POSTs get `answers` in turn (the last repeating); every body sent is recorded."""
+    tools, queue, sent = make_tools(engine), list(answers), []
+
+    def http_post(url: str, body: bytes) -> tuple[int | None, str]:
+        assert url == INVOKE_URL
+        sent.append(body)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def no_get(url: str) -> int | None:
+        raise AssertionError(f"a Lambda serves no HTTP of its own: GET {url}")
+
+    tools.http_post, tools.http_get = http_post, no_get
+    return tools, sent
+
+
+def test_a_lambda_is_invoked_with_its_sample_event_through_the_emulator(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(None, "connection refused"), (200, '{"published": 1}')])
+    assert export_images(tools=tools) == 0
+    out = capsys.readouterr().out
+    assert sent == [EVENT, EVENT]  # the first POST came before the emulator listened
+    assert "127.0.0.1:40000:8080" in engine.commands("run")[0]  # the profile's port: no EXPOSE
+    assert "invoking the function with events/task-created.json" in out
+    assert re.search(r"notification-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
+    assert "health" not in engine.kinds()  # a Lambda image has no HEALTHCHECK to run
+    assert engine.kinds()[-1] == "rm"
+
+
+def test_a_lambda_listens_where_its_dockerfile_exposes(services: Path) -> None:
+    add_lambda(services, dockerfile="FROM python:3.11-slim\nUSER 10001\nEXPOSE 9000\n")
+    engine = FakeEngine()
+    tools, _ = lambda_tools(engine, [(200, "null")])
+    assert export_images(tools=tools) == 0
+    assert "127.0.0.1:40000:9000" in engine.commands("run")[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "health", "problem"),
+    [
+        (
+            (200, '{"errorMessage": "\'Records\'", "errorType": "KeyError", "stackTrace": []}'),
+            "error",
+            "the function raised KeyError: 'Records'",
+        ),
+        (
+            (502, "upstream failed\nruntime exited"),
+            "http 502",
+            "the invocation answered http 502: runtime exited",
+        ),
+        ((200, "<html>hello</html>"), "not JSON", "the function answered '<html>hello</html>', not JSON"),
+    ],
+)
+def test_a_lambda_whose_invocation_fails_fails(
+    services: Path, capsys: pytest.CaptureFixture[str], answer: tuple[int, str], health: str, problem: str
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, _ = lambda_tools(engine, [answer])
+    assert export_images(tools=tools) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL: {problem}" in out and f"health {health}, uid 10001" in out
+    assert "log | listening" in out and engine.kinds()[-1] == "rm"
+
+
+def test_a_lambda_that_never_answers_or_exits_fails(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(None, "connection refused")])
+    assert export_images(tools=tools) == 1
+    assert (
+        "FAIL: POST /2015-03-31/functions/function/invocations gave no answer for 90 s"
+        in capsys.readouterr().out
+    )
+    assert len(sent) == 91  # once a second for 90 s
+    exited = FakeEngine(running=Completed(0, "false\n"))
+    tools, sent = lambda_tools(exited, [(None, "connection refused")])
+    assert export_images(tools=tools) == 1
+    assert "the container exited before the function answered" in capsys.readouterr().out and len(sent) == 1
+
+
+def test_a_lambda_running_as_root_fails(services: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    add_lambda(services)
+    engine = FakeEngine(uid=Completed(0, "0\n"))
+    tools, _ = lambda_tools(engine, [(200, "{}")])
+    assert export_images(tools=tools) == 1
+    assert "FAIL: runs as root (uid 0)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        (None, "no events/task-created.json to invoke the function with"),
+        (b"{not json", "events/task-created.json is not JSON"),
+    ],
+)
+def test_a_lambda_without_a_usable_sample_event_is_built_but_not_run(
+    services: Path, capsys: pytest.CaptureFixture[str], event: bytes | None, problem: str
+) -> None:
+    add_lambda(services, event=event)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(200, "{}")])
+    assert export_images(tools=tools) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"notification-service\s+ok\s+-\s+-\s+123\.5\s+FAIL: {problem}", out)
+    assert "run" not in engine.kinds() and sent == []
+
+
+def test_a_lambda_the_workbook_does_not_know_is_invoked_with_an_empty_event(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = add_lambda(services, "my-function", event=None)
+    (folder / "template.yaml").write_text("Transform: AWS::Serverless-2016-10-31\n")
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(200, '"done"')])
+    assert export_images(tools=tools) == 0
+    assert sent == [b"{}"] and "invoking the function with the event {}" in capsys.readouterr().out
+
+
 # The solutions' services (--reference) ----------------------------------------------------------
 
 
@@ -448,6 +598,13 @@ def local_server() -> Iterator[int]:
             self.send_response(200 if self.path == "/health" else 404)
             self.end_headers()
 
+        def do_POST(self) -> None:  # echoes the body it was sent, as an emulator answers JSON
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200 if self.path == "/invoke" else 500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
@@ -459,11 +616,15 @@ def local_server() -> Iterator[int]:
     server.server_close()
 
 
-def test_http_status_and_free_port(local_server: int) -> None:
+def test_http_status_post_and_free_port(local_server: int) -> None:
     assert docker.http_status(f"http://127.0.0.1:{local_server}/health") == 200
     assert docker.http_status(f"http://127.0.0.1:{local_server}/other") == 404
     port = docker.free_local_port()
     assert 1024 <= port <= 65535 and docker.http_status(f"http://127.0.0.1:{port}/health") is None
+    assert docker.post(f"http://127.0.0.1:{local_server}/invoke", b'{"a": 1}') == (200, '{"a": 1}')
+    assert docker.post(f"http://127.0.0.1:{local_server}/broken", b"{}") == (500, "{}")
+    status, why = docker.post(f"http://127.0.0.1:{port}/invoke", b"{}")
+    assert status is None and "refused" in why.lower()
 
 
 # The sample service and the scripts -------------------------------------------------------------
