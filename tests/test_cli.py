@@ -94,3 +94,27 @@ def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypat
     status, out, _ = run(capsys, "outputs", *argv)
     assert status == 0 and ran == refreshed
     assert out.splitlines() == [f"refreshed the stored outputs of {name}" for name in refreshed]
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "function", "expected"),
+    [
+        (["replay", "03", "04", "--workers", "2"], "replay", "replay", ((["03", "04"],), {"workers": 2})),
+        (["prove", "task-app"], "prove", "prove", ((["task-app"],), {})),
+        (["docker", "--reference"], "docker", "export_images", ((), {"reference": True})),
+        (["docker"], "docker", "export_images", ((), {"reference": False})),
+        (["bench"], "bench", "run_bench", ((), {})),
+    ],
+)
+def test_each_command_runs_its_own_module(capsys, monkeypatch, argv, module, function, expected):
+    import importlib
+
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append((args, kwargs))
+        return 3
+
+    monkeypatch.setattr(importlib.import_module(f"workbook.{module}"), function, record)
+    assert run(capsys, *argv)[0] == 3
+    assert calls == [expected]
