@@ -1,4 +1,4 @@
-"""Running one checkpoint against a services root, in a fresh interpreter.
+"""`make check` and `%checkpoint`: one checkpoint run against a services root, in a fresh interpreter.
 
 The checks import the learner's code from outside the notebook's kernel, so a stale module
 in the kernel can neither hide a bug nor invent one."""
