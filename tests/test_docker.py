@@ -508,6 +508,7 @@ def test_a_lambda_without_a_usable_sample_event_is_built_but_not_run(
     assert export_images(tools=tools) == 1
     out = capsys.readouterr().out
     assert re.search(rf"notification-service\s+ok\s+-\s+-\s+123\.5\s+FAIL: {problem}", out)
+    assert f"    not run: {problem}" in out
     assert "run" not in engine.kinds() and sent == []
 
 

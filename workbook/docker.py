@@ -153,6 +153,7 @@ def export_service(engine: Engine, tools: Tools, folder: Path, tag: str, counter
     profile = profile_for(folder)
     event, problem = sample_event(folder, profile) if profile.is_lambda else (b"", "")
     if problem:
+        say(f"    not run: {problem}")
         result.problems.append(problem)
         return result
     port = dockerfile.read(folder / "Dockerfile").exposed_port or profile.port
@@ -168,11 +169,12 @@ def sample_event(folder: Path, profile: Profile) -> tuple[bytes, str]:
     path = folder / profile.sample_event
     if not path.is_file():
         return b"", f"no {profile.sample_event} to invoke the function with: write a sample event there first"
+    event = path.read_bytes()
     try:
-        json.loads(path.read_bytes())
+        json.loads(event)
     except ValueError as error:
         return b"", f"{profile.sample_event} is not JSON ({error})"
-    return path.read_bytes(), ""
+    return event, ""
 
 
 def build_image(engine: Engine, tools: Tools, folder: Path, tag: str) -> bool:

@@ -117,7 +117,7 @@ class Stage:
 
     def effective(self, keyword: str) -> str | None:
         """The last `keyword` (substituted) of this stage, else of the stage it starts from: what the
-        image ends up with for USER, EXPOSE (the last one) or WORKDIR."""
+        image ends up with for USER or EXPOSE."""
         stage: Stage | None = self
         while stage is not None:
             values = stage.values(keyword)
