@@ -190,6 +190,7 @@ def test_a_stage_inherits_from_the_stage_it_is_built_from() -> None:
     assert app.healthcheck is base.healthcheck and app.env == {"PORT": "9000"}
     assert plain.parent is None and plain.user is None and plain.exposed_port is None
     assert plain.healthcheck is None
+    assert parse("FROM x AS a\nUSER 1\nFROM 0\n").stages[1].parent is None  # an image called 0
 
 
 @pytest.mark.parametrize(

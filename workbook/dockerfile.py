@@ -93,7 +93,9 @@ class Stage:
     instructions: tuple[Instruction, ...]
     expanded: tuple[str, ...]
     parent: Stage | None = None  # the earlier stage named by FROM, whose settings this one inherits
-    env: Mapping[str, str] = field(default_factory=dict)  # ENV at the end of the stage
+    # ENV at the end of the stage: its own and its parent stage's (what a base image sets is unknown,
+    # so `PATH=/opt/venv/bin:$PATH` reads as "/opt/venv/bin:")
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -342,7 +344,8 @@ def _stage(
     words = _split_flags(expand(start.arguments, global_args))[1].split()
     base = words[0] if words else ""
     alias = words[2] if len(words) >= 3 and words[1].upper() == "AS" else ""
-    parent = _find_stage(earlier, base)
+    # FROM names an earlier stage by its alias only (an index there would be an image name)
+    parent = next((stage for stage in earlier if stage.alias and stage.alias.lower() == base.lower()), None)
     args: dict[str, str] = {}
     env: dict[str, str] = dict(parent.env) if parent else {}
     expanded: list[str] = []
