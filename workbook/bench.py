@@ -20,7 +20,7 @@ from typing import Callable
 from . import process, registry
 from .cells import checkpoint_order, ordered_notebooks, writes_until
 from .paths import solutions_dir
-from .text import plural, table
+from .text import plural, seconds, table
 from .writer import write_all
 
 TARGET_SECONDS = {"check": 5.0, "reset": 2.0, "replay": 180.0}
@@ -111,7 +111,9 @@ def _measure(operation: str, name: str, command: list[str], env: dict[str, str],
     timings = []
     for run in range(1, RUNS[name] + 1):
         timing = runner(command, env, TIMEOUT_SECONDS[name])
-        print(f"  {operation}: run {run} of {RUNS[name]}: {timing.seconds:.2f} s (exit {timing.returncode})")
+        print(
+            f"  {operation}: run {run} of {RUNS[name]}: {seconds(timing.seconds)} (exit {timing.returncode})"
+        )
         sys.stdout.flush()
         timings.append(timing)
     return summarize(operation, target, timings)

@@ -37,7 +37,7 @@ from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca
 from .paths import services_root, solutions_dir
 from .process import Completed
 from .services import Profile, profile_for
-from .text import plural, table
+from .text import plural, seconds, table
 from .writer import write_all
 
 BUILD_TIMEOUT = 1800.0
@@ -148,7 +148,7 @@ def export_service(engine: Engine, tools: Tools, folder: Path, tag: str, counter
         result.problems.append("build failed")
         return result
     result.built = True
-    say(f"    built in {tools.clock() - started:.0f} s")
+    say(f"    built in {seconds(tools.clock() - started)}")
     result.size_mb = image_size_mb(engine, tools.run, tag)
     profile = profile_for(folder)
     event, problem = sample_event(folder, profile) if profile.is_lambda else (b"", "")
@@ -276,7 +276,7 @@ def wait_for_health(engine: Engine, tools: Tools, name: str, base: str, path: st
             return "exited", f"the container exited before {path} answered"
         if tools.clock() >= deadline:
             seen = f"http {status}" if status else "no answer"
-            return seen, f"GET {path} gave {seen} for {HEALTH_TIMEOUT:.0f} s"
+            return seen, f"GET {path} gave {seen} for {seconds(HEALTH_TIMEOUT)}"
         tools.sleep(1.0)
         status = tools.http_get(base + path)
     failures = 0
@@ -302,7 +302,7 @@ def wait_for_invocation(engine: Engine, tools: Tools, name: str, url: str, event
         if not is_running(engine, tools, name):
             return "exited", "the container exited before the function answered"
         if tools.clock() >= deadline:
-            return "no answer", f"POST {INVOKE_PATH} gave no answer for {HEALTH_TIMEOUT:.0f} s"
+            return "no answer", f"POST {INVOKE_PATH} gave no answer for {seconds(HEALTH_TIMEOUT)}"
         tools.sleep(1.0)
         status, body = tools.http_post(url, event)
     if status != 200:
