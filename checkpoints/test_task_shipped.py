@@ -12,8 +12,9 @@ import urllib.request
 
 import pytest
 
-from workbook.engine import detect_engine, no_engine_message, run_command
-from workbook.export import Tools, export_service
+from workbook import process
+from workbook.engine import detect_engine, no_engine_message
+from workbook.docker import Tools, export_service
 
 LINTERS = {
     "black": ["black", "--check", "src", "tests"],
@@ -112,7 +113,7 @@ def test_smoke_creates_reads_deletes(smoke, live_service, service):
 
 def test_image_builds_and_passes_the_smoke_test(service):
     """the image builds, answers its health check and runs as a non-root user (needs Docker or podman)"""
-    engine = detect_engine(run_command, shutil.which)
+    engine = detect_engine(process.run, shutil.which)
     if engine is None:
         pytest.skip(no_engine_message(shutil.which))
     result = export_service(engine, Tools(), service, "task-service:checkpoint", "[1/1]")

@@ -53,10 +53,10 @@ def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
 
 
 def test_notebooks_check_names_the_stale_ones(capsys, monkeypatch, tmp_path):
-    from workbook import generate
+    from workbook import notebooks
 
     stale = [tmp_path / "03-x.ipynb"]
-    monkeypatch.setattr(generate, "generate", lambda check: stale)
+    monkeypatch.setattr(notebooks, "generate", lambda check: stale)
     status, _, err = run(capsys, "notebooks", "--check")
     assert status == 1 and "stale (03-x.ipynb)" in err and "make notebooks" in err
     status, out, _ = run(capsys, "notebooks")
@@ -82,7 +82,7 @@ def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):
     ],
 )
 def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypatch, argv, refreshed):
-    from workbook import execute
+    from workbook import outputs
     from workbook.paths import solutions_dir
 
     if refreshed is None:
@@ -90,7 +90,31 @@ def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypat
         assert refreshed[:2] == ["13-documentation.ipynb", "14-testing-everything.ipynb"]
 
     ran: list[str] = []
-    monkeypatch.setattr(execute, "execute_in_place", lambda path: ran.append(path.name))
+    monkeypatch.setattr(outputs, "execute_in_place", lambda path: ran.append(path.name))
     status, out, _ = run(capsys, "outputs", *argv)
     assert status == 0 and ran == refreshed
     assert out.splitlines() == [f"refreshed the stored outputs of {name}" for name in refreshed]
+
+
+@pytest.mark.parametrize(
+    ("argv", "module", "function", "expected"),
+    [
+        (["replay", "03", "04", "--workers", "2"], "replay", "replay", ((["03", "04"],), {"workers": 2})),
+        (["prove", "task-app"], "prove", "prove", ((["task-app"],), {})),
+        (["docker", "--reference"], "docker", "export_images", ((), {"reference": True})),
+        (["docker"], "docker", "export_images", ((), {"reference": False})),
+        (["bench"], "bench", "run_bench", ((), {})),
+    ],
+)
+def test_each_command_runs_its_own_module(capsys, monkeypatch, argv, module, function, expected):
+    import importlib
+
+    calls = []
+
+    def record(*args, **kwargs):
+        calls.append((args, kwargs))
+        return 3
+
+    monkeypatch.setattr(importlib.import_module(f"workbook.{module}"), function, record)
+    assert run(capsys, *argv)[0] == 3
+    assert calls == [expected]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import registry
+from . import process, registry
 from .cells import checkpoint_order, ordered_notebooks, writes_until
 from .paths import solutions_dir
+from .text import plural, seconds, table
 from .writer import write_all
 
 TARGET_SECONDS = {"check": 5.0, "reset": 2.0, "replay": 180.0}
@@ -59,13 +59,10 @@ Runner = Callable[[list[str], dict[str, str], float], Timing]
 
 
 def run_timed(command: list[str], env: dict[str, str], timeout: float) -> Timing:
-    """Wall-clock seconds of one command, its exit status and the tail of its output."""
+    """Wall-clock seconds of one command, its exit status and the tail of its output (124: timed out)."""
     started = time.perf_counter()
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return Timing(time.perf_counter() - started, -1, f"timed out after {timeout:g} s")
-    return Timing(time.perf_counter() - started, done.returncode, (done.stdout + done.stderr)[-2000:])
+    done = process.run(command, env=env, timeout=timeout)
+    return Timing(time.perf_counter() - started, done.returncode, done.output[-2000:])
 
 
 def summarize(operation: str, target_seconds: float, timings: list[Timing]) -> Row:
@@ -96,15 +93,8 @@ def render_table(rows: list[Row]) -> str:
         for row in rows
     ]
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
-    numeric = {1, 2, 3, 4}
-    lines = [
-        "  ".join(
-            cell.rjust(w) if i in numeric else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths))
-        )
-        for line in [header, *cells]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    rule = ["-" * width for width in widths]  # as wide as its column, so it widens none
+    return table(header, [rule, *cells], right=(1, 2, 3, 4))
 
 
 def reached_checkpoints(
@@ -121,7 +111,9 @@ def _measure(operation: str, name: str, command: list[str], env: dict[str, str],
     timings = []
     for run in range(1, RUNS[name] + 1):
         timing = runner(command, env, TIMEOUT_SECONDS[name])
-        print(f"  {operation}: run {run} of {RUNS[name]}: {timing.seconds:.2f} s (exit {timing.returncode})")
+        print(
+            f"  {operation}: run {run} of {RUNS[name]}: {seconds(timing.seconds)} (exit {timing.returncode})"
+        )
         sys.stdout.flush()
         timings.append(timing)
     return summarize(operation, target, timings)
@@ -147,7 +139,7 @@ def run_bench(runner: Runner = run_timed) -> int:
         rows.append(
             _measure(f"reset {checkpoint.id}", "reset", [*python, "reset", checkpoint.id], env, runner)
         )
-        label = f"replay ({notebooks} notebook{'' if notebooks == 1 else 's'}, {REPLAY_WORKERS} workers)"
+        label = f"replay ({plural(notebooks, 'notebook')}, {REPLAY_WORKERS} workers)"
         command = [*python, "replay", "--workers", str(REPLAY_WORKERS)]
         rows.append(_measure(label, "replay", command, env, runner))
     print()

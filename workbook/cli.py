@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Callable
 
 from . import record, registry
 from .errors import UserError
+from .text import plural
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    from .generate import generate
+    from .notebooks import generate
 
     differing = generate(check=args.check)
     if args.check:
@@ -27,7 +27,9 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         print("notebooks/ is fresh: every learner notebook matches its solution")
         return 0
     print(
-        f"regenerated {len(differing)} learner notebook(s)" if differing else "notebooks/ was already fresh"
+        f"regenerated {plural(len(differing), 'learner notebook')}"
+        if differing
+        else "notebooks/ was already fresh"
     )
     return 0
 
@@ -40,7 +42,7 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .runner import render, run_checkpoint
+    from .check import render, run_checkpoint
 
     state = record.load()  # corrupt: stop before running anything
     if args.checkpoint:
@@ -110,34 +112,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from .replay import prove
+    from .prove import prove
 
     return prove(args.checkpoints)
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
-    from .cells import ordered_notebooks
-    from .execute import execute_in_place
-    from .paths import solutions_dir
+    from .outputs import chosen, execute_in_place
 
-    ordered = ordered_notebooks(solutions_dir())
-    chosen: list[Path] = []
-    for name in args.notebooks:
-        stem = name.removesuffix(".ipynb")
-        matches = [path for path in ordered if path.stem == stem or path.stem.startswith(f"{stem}-")]
-        if len(matches) != 1:
-            raise UserError(f"no single solution notebook named {name!r}")
-        chosen.append(matches[0])
-    if args.onward:  # later notebooks show results of earlier ones (counts, tables): refresh them too
-        chosen = ordered[ordered.index(min(chosen)) :]
-    for path in chosen:
+    for path in chosen(args.notebooks, onward=args.onward):
         execute_in_place(path)
         print(f"refreshed the stored outputs of {path.name}", flush=True)
     return 0
 
 
 def cmd_docker(args: argparse.Namespace) -> int:
-    from .export import export_images
+    from .docker import export_images
 
     return int(export_images(reference=args.reference))
 

@@ -2,18 +2,17 @@
 
 Docker is used when `docker info` answers; otherwise podman, built the way machines without a
 Docker engine need (`--format docker` keeps HEALTHCHECK, `--pull=never` uses the local base image,
-`--network=host` lets pip reach the package index). Every command goes through a `Runner`, so the
-tests replace the engine with a fake."""
+`--network=host` lets pip reach the package index). Every command goes through a `Runner`
+(`process.run`, typed here), so the tests replace the engine with a fake."""
 
 from __future__ import annotations
 
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
-LineSink = Callable[[str], None]
+from .process import Completed, LineSink
+
 Which = Callable[[str], "str | None"]
 
 INSTALL_HINT = (
@@ -25,68 +24,19 @@ CA_BUNDLES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/cer
 CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
 
 
-@dataclass(frozen=True)
-class Completed:
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
 class Runner(Protocol):
+    """What runs an engine command: `process.run` itself, or a test's fake engine."""
+
     def __call__(
-        self, argv: Sequence[str], *, timeout: float | None = None, on_line: LineSink | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: LineSink | None = None,
     ) -> Completed: ...
-
-
-def run_command(
-    argv: Sequence[str], *, timeout: float | None = None, on_line: LineSink | None = None
-) -> Completed:
-    """Run a command; with `on_line`, stream its merged output line by line as it comes."""
-    try:
-        if on_line is None:
-            done = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
-            return Completed(done.returncode, done.stdout, done.stderr)
-        return _stream(argv, timeout, on_line)
-    except FileNotFoundError:
-        return Completed(127, "", f"{argv[0]}: command not found")
-    except subprocess.TimeoutExpired:
-        return Completed(124, "", f"{' '.join(argv[:2])} timed out after {timeout:.0f} s")
-
-
-def _stream(argv: Sequence[str], timeout: float | None, on_line: LineSink) -> Completed:
-    process = subprocess.Popen(
-        list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    )
-    killed = threading.Event()
-
-    def kill() -> None:
-        killed.set()
-        process.kill()
-
-    timer = threading.Timer(timeout, kill) if timeout else None
-    if timer:
-        timer.start()
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            on_line(line.rstrip("\n"))
-        returncode = process.wait()
-    finally:
-        if timer:
-            timer.cancel()
-    if killed.is_set():
-        raise subprocess.TimeoutExpired(list(argv), timeout or 0)
-    return Completed(returncode, "".join(lines))
 
 
 @dataclass(frozen=True)

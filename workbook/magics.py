@@ -14,7 +14,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from . import record, registry
 from .cells import parse_service_args
 from .errors import UserError
-from .runner import render, run_checkpoint
+from .check import render, run_checkpoint
 from .writer import describe, write_service_file
 
 

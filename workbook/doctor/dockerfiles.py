@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..dockerfile import instructions
 from .base import Context, Finding, Job, Status, first_error_line, holding, per_service
 
 HADOLINT_SECONDS = 20
@@ -16,43 +17,19 @@ def jobs(ctx: Context) -> list[Job]:
     return per_service(ctx, "Dockerfile", holding("Dockerfile"), "with a Dockerfile", check_dockerfile)
 
 
-def instructions(dockerfile: Path) -> list[tuple[int, str, str]]:
-    """(line, INSTRUCTION, arguments), continuation lines joined, comments dropped."""
-    result: list[tuple[int, str, str]] = []
-    pending, start = "", 0
-    for number, raw in enumerate(dockerfile.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        start = start if pending else number
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        words = (pending + line).split(None, 1)
-        pending = ""
-        if words:
-            result.append((start, words[0].upper(), words[1] if len(words) > 1 else ""))
-    return result
-
-
 def build_context_problems(service: Path) -> list[tuple[int, str, str, str]]:
     """(line, code, level, message) for each COPY source missing from the build context, and no USER."""
     items: list[tuple[int, str, str, str]] = []
     parsed = instructions(service / "Dockerfile")
-    for line, instruction, arguments in parsed:
-        if instruction not in ("COPY", "ADD") or "--from" in arguments or "<<" in arguments:
+    for entry in parsed:
+        if entry.keyword not in ("COPY", "ADD") or "from" in entry.flags:
             continue
-        try:
-            words = (
-                [str(w) for w in json.loads(arguments)] if arguments.startswith("[") else arguments.split()
-            )
-        except ValueError:
-            continue
-        for source in [w for w in words if not w.startswith("--")][:-1]:
+        for source in entry.sources:
             wildcard = any(c in source for c in "*?[")
             if "://" in source or (service / source).exists() or (wildcard and any(service.glob(source))):
                 continue
-            items.append((line, "missing-file", "error", f"{instruction} {source}: not in the build context"))
+            message = f"{entry.keyword} {source}: not in the build context"
+            items.append((entry.line, "missing-file", "error", message))
     if parsed and not any(instruction == "USER" for _, instruction, _ in parsed):
         items.append((parsed[-1][0], "no-USER", "warning", "no USER instruction: the container runs as root"))
     return items

@@ -1,4 +1,4 @@
-"""Running one checkpoint against a services root, in a fresh interpreter.
+"""`make check` and `%checkpoint`: one checkpoint run against a services root, in a fresh interpreter.
 
 The checks import the learner's code from outside the notebook's kernel, so a stale module
 in the kernel can neither hide a bug nor invent one."""
@@ -6,13 +6,12 @@ in the kernel can neither hide a bug nor invent one."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import process
 from .paths import checkpoints_dir, services_root
 from .registry import Checkpoint
 
@@ -55,7 +54,6 @@ def run_checkpoint(checkpoint: Checkpoint, root: Path | None = None) -> Checkpoi
     with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
         results_file = Path(scratch) / "results.json"
         env = {
-            **os.environ,
             "WORKBOOK_SERVICES_DIR": str(root),
             "WORKBOOK_RESULTS_FILE": str(results_file),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -69,11 +67,14 @@ def run_checkpoint(checkpoint: Checkpoint, root: Path | None = None) -> Checkpoi
             "-p", "workbook.checkpoint_plugin", "-p", "no:cacheprovider",
             "-q", "--tb=short", "--no-header",
         ]  # fmt: skip
-        completed = subprocess.run(
-            command, env=env, cwd=scratch, capture_output=True, text=True, timeout=TIMEOUT_SECONDS
-        )
-        if not results_file.exists():
-            raw = {"collection": {"outcome": "error", "doc": "the checks could run",
+        completed = process.run(command, extra_env=env, cwd=scratch, timeout=TIMEOUT_SECONDS)
+        if not results_file.exists():  # pytest never got as far as its report: say why
+            doc = (
+                f"the checks finish within {TIMEOUT_SECONDS} s"
+                if completed.timed_out
+                else "the checks could run"
+            )
+            raw = {"collection": {"outcome": "error", "doc": doc,
                                   "detail": completed.stdout[-4000:] + completed.stderr[-4000:]}}  # fmt: skip
         else:
             raw = json.loads(results_file.read_text(encoding="utf-8"))

@@ -1,10 +1,13 @@
 """`make docker`: build every service's image and smoke-test it.
 
 For each folder of the services root that holds a Dockerfile: build the image, run it detached on a
-free local port mapped to the port the Dockerfile EXPOSEs (8000 when it names none), wait until
-GET /health answers 200 from the host and the image's own HEALTHCHECK passes, read the user it runs
-as (`id -u`: 0 fails), report the image size, and always remove the container. A table ends the run;
-the exit status is 0 only when every service passed.
+free local port mapped to the port its final stage EXPOSEs (else its profile's port), and judge it as
+its profile (`workbook.services`) says. An HTTP service: GET on its live path (task-service:
+/health/live) answers 200 from the host, then the image's own HEALTHCHECK passes. A Lambda, which
+serves no HTTP of its own: its image runs the runtime interface emulator, so the profile's sample
+event POSTed to the emulator's invocation URL must answer 200 with JSON that is not an error. Both
+must run as a non-root user (`id -u`: 0 fails); the image size is reported and the container always
+removed. A table ends the run; the exit status is 0 only when every service passed.
 
 Behind a TLS-intercepting proxy pip fails inside the build with CERTIFICATE_VERIFY_FAILED. podman
 then rebuilds with the host's CA bundle mounted read-only over the image's (for the rest of the run).
@@ -14,6 +17,7 @@ need it should build exactly what the Dockerfile says. It is a build-time mount:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -27,24 +31,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import dockerfile, process
 from .cells import Write, all_events
-from .engine import (
-    Completed,
-    Engine,
-    Runner,
-    Which,
-    detect_engine,
-    engine_health,
-    host_ca_bundle,
-    no_engine_message,
-    run_command,
-)
+from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
 from .paths import services_root, solutions_dir
+from .process import Completed
+from .services import Profile, profile_for
+from .text import plural, seconds, table
 from .writer import write_all
 
-DEFAULT_PORT = 8000
 BUILD_TIMEOUT = 1800.0
 HEALTH_TIMEOUT = 90.0  # docker runs the first HEALTHCHECK only after its interval
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"  # the runtime interface emulator's
+INVOKE_TIMEOUT = 60.0  # one invocation, cold start included
 STEP_LINE = re.compile(r"^(\[\d+/\d+\] )?(STEP|Step) \d+/\d+ ?:|^#\d+ \[")
 CERT_FAILURE = re.compile(
     r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|self.signed certificate", re.I
@@ -65,9 +64,12 @@ BUILD_HINTS = (
 class Tools:
     """Everything the export touches outside Python, so tests can replace it."""
 
-    run: Runner = run_command
+    run: Runner = process.run
     which: Which = shutil.which
     http_get: Callable[[str], int | None] = field(default=lambda url: http_status(url))
+    http_post: Callable[[str, bytes], tuple[int | None, str]] = field(
+        default=lambda url, body: post(url, body)
+    )
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     free_port: Callable[[], int] = field(default=lambda: free_local_port())
@@ -111,7 +113,7 @@ def export_images(reference: bool = False, tools: Tools | None = None) -> int:
 
 def export_all(engine: Engine, tools: Tools, folders: list[Path], tag: str) -> list[ServiceResult]:
     names = ", ".join(folder.name for folder in folders)
-    say(f"building {len(folders)} image(s) with {engine.name}: {names}")
+    say(f"building {plural(len(folders), 'image')} with {engine.name}: {names}")
     return [
         export_service(engine, tools, folder, f"{folder.name}:{tag}", f"[{n}/{len(folders)}]")
         for n, folder in enumerate(folders, 1)
@@ -146,10 +148,33 @@ def export_service(engine: Engine, tools: Tools, folder: Path, tag: str, counter
         result.problems.append("build failed")
         return result
     result.built = True
-    say(f"    built in {tools.clock() - started:.0f} s")
+    say(f"    built in {seconds(tools.clock() - started)}")
     result.size_mb = image_size_mb(engine, tools.run, tag)
-    smoke_test(engine, tools, tag, exposed_port(folder / "Dockerfile"), result)
+    profile = profile_for(folder)
+    event, problem = sample_event(folder, profile) if profile.is_lambda else (b"", "")
+    if problem:
+        say(f"    not run: {problem}")
+        result.problems.append(problem)
+        return result
+    port = dockerfile.read(folder / "Dockerfile").exposed_port or profile.port
+    smoke_test(engine, tools, Smoke(tag, port, profile, event), result)
     return result
+
+
+def sample_event(folder: Path, profile: Profile) -> tuple[bytes, str]:
+    """(the event a Lambda is invoked with, or the problem that stops it); {} when its profile names
+    none (a folder that is not one of the workbook's services)."""
+    if not profile.sample_event:
+        return b"{}", ""
+    path = folder / profile.sample_event
+    if not path.is_file():
+        return b"", f"no {profile.sample_event} to invoke the function with: write a sample event there first"
+    event = path.read_bytes()
+    try:
+        json.loads(event)
+    except ValueError as error:
+        return b"", f"{profile.sample_event} is not JSON ({error})"
+    return event, ""
 
 
 def build_image(engine: Engine, tools: Tools, folder: Path, tag: str) -> bool:
@@ -180,53 +205,47 @@ def _build(engine: Engine, tools: Tools, folder: Path, tag: str) -> Completed:
 
 
 def image_size_mb(engine: Engine, run: Runner, tag: str) -> float | None:
+    """The image's size in MB of 10^6 bytes: the unit `docker images` and `podman images` print."""
     done = run(engine.size(tag), timeout=60)
     value = done.stdout.strip()
     return round(int(value) / 1_000_000, 1) if done.ok and value.isdigit() else None
 
 
-def exposed_port(dockerfile: Path) -> int:
-    """The first port of the last EXPOSE (ENV/ARG defaults substituted), else 8000."""
-    text = dockerfile.read_text(encoding="utf-8", errors="replace")
-    values: dict[str, str] = {}
-    port = DEFAULT_PORT
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) < 2:
-            continue
-        keyword = words[0].upper()
-        if keyword in ("ENV", "ARG"):
-            values.update(_assignments(words[1:]))
-        elif keyword == "EXPOSE":
-            first = re.sub(r"\$\{?(\w+)\}?", lambda m: values.get(m.group(1), m.group(0)), words[1])
-            number = first.split("/")[0]
-            port = int(number) if number.isdigit() else DEFAULT_PORT
-    return port
+@dataclass(frozen=True)
+class Smoke:
+    """What one smoke test runs: the image, the port it listens on, how to judge it."""
+
+    tag: str
+    port: int
+    profile: Profile
+    event: bytes = b""  # a Lambda's sample event
 
 
-def _assignments(words: list[str]) -> dict[str, str]:
-    if "=" not in words[0]:  # legacy `ENV KEY value`
-        return {words[0]: words[1]} if len(words) > 1 else {}
-    pairs = (word.split("=", 1) for word in words if "=" in word)
-    return {key: value.strip("\"'") for key, value in pairs}
-
-
-def smoke_test(engine: Engine, tools: Tools, tag: str, port: int, result: ServiceResult) -> None:
-    """Run the image, judge its health and user, and always remove the container."""
+def smoke_test(engine: Engine, tools: Tools, smoke: Smoke, result: ServiceResult) -> None:
+    """Run the image, judge its health (or its function's answer) and user; always remove the container."""
     name = f"workbook-export-{result.service}-{os.getpid()}"  # two runs at once never collide
     host_port = tools.free_port()
-    say(f"    running on 127.0.0.1:{host_port} -> {port}, waiting for GET /health and the HEALTHCHECK")
+    base, profile = f"http://127.0.0.1:{host_port}", smoke.profile
+    waits = (
+        f"invoking the function with {profile.sample_event or 'the event {}'}"
+        if profile.is_lambda
+        else f"waiting for GET {profile.live_path} and the HEALTHCHECK"
+    )
+    say(f"    running on 127.0.0.1:{host_port} -> {smoke.port}, {waits}")
     try:
         # A container of that name may survive a run that was killed (pids repeat in a new sandbox).
         tools.run(engine.remove(name), timeout=60)
-        started = tools.run(engine.run(name, tag, host_port, port), timeout=120)
+        started = tools.run(engine.run(name, smoke.tag, host_port, smoke.port), timeout=120)
         if not started.ok:
             result.health = "no start"
             result.problems.append("container did not start: " + last_line(started.output))
             if PODMAN_UNSET.search(started.output):
                 say(f"    hint: {BUILD_HINTS[1][1]}")
             return
-        result.health, problem = wait_for_health(engine, tools, name, f"http://127.0.0.1:{host_port}/health")
+        if profile.is_lambda:
+            result.health, problem = wait_for_invocation(engine, tools, name, base + INVOKE_PATH, smoke.event)
+        else:
+            result.health, problem = wait_for_health(engine, tools, name, base, profile.live_path)
         if problem:
             result.problems.append(problem)
         result.uid = container_uid(engine, tools.run, name)
@@ -248,18 +267,18 @@ def smoke_test(engine: Engine, tools: Tools, tag: str, port: int, result: Servic
         )
 
 
-def wait_for_health(engine: Engine, tools: Tools, name: str, url: str) -> tuple[str, str]:
-    """(health column, problem or ""): GET /health from the host first, then the image's HEALTHCHECK."""
+def wait_for_health(engine: Engine, tools: Tools, name: str, base: str, path: str) -> tuple[str, str]:
+    """(health column, problem or ""): GET `path` from the host first, then the image's HEALTHCHECK."""
     deadline = tools.clock() + HEALTH_TIMEOUT
-    status = tools.http_get(url)
+    status = tools.http_get(base + path)
     while status != 200:
-        if tools.run(engine.running(name), timeout=60).stdout.strip() != "true":
-            return "exited", "the container exited before /health answered"
+        if not is_running(engine, tools, name):
+            return "exited", f"the container exited before {path} answered"
         if tools.clock() >= deadline:
             seen = f"http {status}" if status else "no answer"
-            return seen, f"GET /health gave {seen} for {HEALTH_TIMEOUT:.0f} s"
+            return seen, f"GET {path} gave {seen} for {seconds(HEALTH_TIMEOUT)}"
         tools.sleep(1.0)
-        status = tools.http_get(url)
+        status = tools.http_get(base + path)
     failures = 0
     while True:
         state = engine_health(engine, tools.run, name)
@@ -269,8 +288,37 @@ def wait_for_health(engine: Engine, tools: Tools, name: str, url: str) -> tuple[
             return "no check", "the image has no HEALTHCHECK: add one to the Dockerfile"
         failures += state == "unhealthy"
         if failures >= 3 or tools.clock() >= deadline:
-            return "unhealthy", "/health answers but the image's HEALTHCHECK fails"
+            return "unhealthy", f"{path} answers but the image's HEALTHCHECK fails"
         tools.sleep(1.0)
+
+
+def wait_for_invocation(engine: Engine, tools: Tools, name: str, url: str, event: bytes) -> tuple[str, str]:
+    """(health column, problem or ""): the emulator answers the event with the function's JSON result.
+
+    The emulator says 200 even when the function raised: the error is the body's `errorType`."""
+    deadline = tools.clock() + HEALTH_TIMEOUT
+    status, body = tools.http_post(url, event)
+    while status is None:
+        if not is_running(engine, tools, name):
+            return "exited", "the container exited before the function answered"
+        if tools.clock() >= deadline:
+            return "no answer", f"POST {INVOKE_PATH} gave no answer for {seconds(HEALTH_TIMEOUT)}"
+        tools.sleep(1.0)
+        status, body = tools.http_post(url, event)
+    if status != 200:
+        return f"http {status}", f"the invocation answered http {status}: {last_line(body)}"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "not JSON", f"the function answered {last_line(body)[:60]!r}, not JSON"
+    if isinstance(answer, dict) and "errorType" in answer:
+        message = str(answer.get("errorMessage", ""))[:120]
+        return "error", f"the function raised {answer['errorType']}: {message}"
+    return "ok", ""
+
+
+def is_running(engine: Engine, tools: Tools, name: str) -> bool:
+    return tools.run(engine.running(name), timeout=60).stdout.strip() == "true"
 
 
 def container_uid(engine: Engine, run: Runner, name: str) -> str:
@@ -291,6 +339,18 @@ def http_status(url: str) -> int | None:
         return None
 
 
+def post(url: str, body: bytes) -> tuple[int | None, str]:
+    """(status, body) of a JSON POST; (None, why) when nothing answers yet."""
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT) as response:
+            return int(response.status), response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+    except (OSError, ValueError) as error:
+        return None, str(error)
+
+
 def free_local_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -304,7 +364,7 @@ def last_line(text: str) -> str:
 
 def render_table(results: list[ServiceResult]) -> str:
     header = ("service", "build", "health", "uid", "size MB", "result")
-    rows = [header] + [
+    rows = [
         (
             r.service,
             "ok" if r.built else "FAIL",
@@ -315,11 +375,6 @@ def render_table(results: list[ServiceResult]) -> str:
         )
         for r in results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1] for row in rows
-    ]
     passed = sum(r.passed for r in results)
-    lines.append("")
-    lines.append(f"{passed} of {len(results)} image(s) passed the smoke test.")
-    return "\n".join(lines)
+    summary = f"{passed} of {plural(len(results), 'image')} passed the smoke test."
+    return table(header, rows, right=(3, 4)) + "\n\n" + summary

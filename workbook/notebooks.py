@@ -1,4 +1,5 @@
-"""Learner notebooks from the solutions: exercise regions stubbed, outputs cleared, ids kept.
+"""`make notebooks`: learner notebooks from the solutions, exercise regions stubbed, outputs cleared,
+ids kept.
 
 One function per transformation, as nbgrader's preprocessors are; generation is byte-stable,
 so `make test` can tell a stale `notebooks/` from a fresh one by comparing bytes."""

@@ -1,5 +1,5 @@
-"""Refreshing a solution notebook's stored outputs: run it headless, into a scratch services
-root laid out as the notebooks before it leave it, and write the outputs back in place."""
+"""`make outputs`: refresh solution notebooks' stored outputs. Each runs headless, into a scratch
+services root laid out as the notebooks before it leave it, and its outputs are written back in place."""
 
 from __future__ import annotations
 
@@ -10,10 +10,28 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .cells import writes_before
+from .cells import ordered_notebooks, writes_before
+from .errors import UserError
+from .paths import solutions_dir
 from .writer import write_all
 
 CELL_TIMEOUT_SECONDS = 600
+
+
+def chosen(names: list[str], onward: bool = False) -> list[Path]:
+    """The solution notebooks named by file name, stem or number (04); with `onward`, also every one
+    after the first named, since later notebooks show results of earlier ones (counts, tables)."""
+    ordered = ordered_notebooks(solutions_dir())
+    picked: list[Path] = []
+    for name in names:
+        stem = name.removesuffix(".ipynb")
+        matches = [path for path in ordered if path.stem == stem or path.stem.startswith(f"{stem}-")]
+        if len(matches) != 1:
+            raise UserError(f"no single solution notebook named {name!r}")
+        picked.append(matches[0])
+    if onward:
+        picked = ordered[ordered.index(min(picked)) :]
+    return picked
 
 
 def execute_in_place(notebook: Path) -> None:

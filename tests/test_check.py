@@ -1,6 +1,6 @@
 import pytest
 
-from workbook import registry, runner
+from workbook import check, registry
 
 CHECKS = '''
 import pytest
@@ -41,13 +41,13 @@ def checkpoint(tmp_path, monkeypatch):
     )
     (folder / "test_demo.py").write_text(CHECKS)
     monkeypatch.setattr(registry, "checkpoints_dir", lambda: folder)
-    monkeypatch.setattr(runner, "checkpoints_dir", lambda: folder)
+    monkeypatch.setattr(check, "checkpoints_dir", lambda: folder)
     hints = {"test_fails": registry.Check("test_fails", "Write missing.txt first.", True)}
     return registry.Checkpoint("demo", "A demo", "01-demo.ipynb", ("2.1",), "", 1, "test_demo.py", hints)
 
 
 def test_each_check_reports_its_outcome(checkpoint, isolated_workspace):
-    result = runner.run_checkpoint(checkpoint)
+    result = check.run_checkpoint(checkpoint)
     assert result.outcomes() == {
         "test_passes": "passed",
         "test_fails": "failed",
@@ -56,11 +56,11 @@ def test_each_check_reports_its_outcome(checkpoint, isolated_workspace):
     }
     assert not result.passed and result.failed_names == {"test_fails", "test_errors", "test_skips"}
     (isolated_workspace / "missing.txt").write_text("now here")
-    assert runner.run_checkpoint(checkpoint).outcomes()["test_fails"] == "passed"
+    assert check.run_checkpoint(checkpoint).outcomes()["test_fails"] == "passed"
 
 
 def test_the_table_shows_hints_before_any_traceback(checkpoint):
-    text = runner.render(runner.run_checkpoint(checkpoint))
+    text = check.render(check.run_checkpoint(checkpoint))
     assert text.startswith("Checkpoint demo: A demo")
     assert "  PASS  a check that passes" in text and "  FAIL  a check that fails" in text
     assert text.index("hint: Write missing.txt first.") < text.index("--- details: test_fails ---")
@@ -71,7 +71,7 @@ def test_the_table_shows_hints_before_any_traceback(checkpoint):
 
 def test_a_module_that_does_not_load_is_one_clear_error(checkpoint, tmp_path):
     (tmp_path / "checkpoints" / "test_demo.py").write_text("def broken(:\n")
-    result = runner.run_checkpoint(checkpoint)
+    result = check.run_checkpoint(checkpoint)
     assert not result.passed
     assert [c.outcome for c in result.checks] == ["error"]
     assert "SyntaxError" in result.checks[0].detail
@@ -79,5 +79,17 @@ def test_a_module_that_does_not_load_is_one_clear_error(checkpoint, tmp_path):
 
 def test_success_says_public_checks(checkpoint, tmp_path):
     (tmp_path / "checkpoints" / "test_demo.py").write_text('def test_ok():\n    """fine"""\n')
-    result = runner.run_checkpoint(checkpoint)
-    assert result.passed and runner.render(result).endswith("All 1 public checks passed.")
+    result = check.run_checkpoint(checkpoint)
+    assert result.passed and check.render(result).endswith("All 1 public checks passed.")
+
+
+def test_checks_that_outlive_the_timeout_are_one_clear_error(checkpoint, tmp_path, monkeypatch):
+    (tmp_path / "checkpoints" / "test_demo.py").write_text(
+        'import time\n\n\ndef test_slow():\n    """slow"""\n    time.sleep(60)\n'
+    )
+    monkeypatch.setattr(check, "TIMEOUT_SECONDS", 4)
+    result = check.run_checkpoint(checkpoint)
+    assert [(c.name, c.outcome, c.doc) for c in result.checks] == [
+        ("collection", "error", "the checks finish within 4 s")
+    ]
+    assert "timed out after 4 s" in result.checks[0].detail

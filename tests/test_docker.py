@@ -11,14 +11,15 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import nbformat
 import pytest
 
-from workbook import export
-from workbook.engine import DOCKER, PODMAN, Completed, LineSink, detect_engine, run_command
-from workbook.export import ServiceResult, Tools, export_images, exposed_port, render_table
+from workbook import docker, process
+from workbook.engine import DOCKER, PODMAN, detect_engine
+from workbook.process import Completed, LineSink
+from workbook.docker import ServiceResult, Tools, export_images, render_table
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample-service"
@@ -58,7 +59,14 @@ class FakeEngine:
         return {"healthcheck": "health", "exec": "uid", "image": "size"}.get(command, command)
 
     def __call__(
-        self, argv: Sequence[str], *, timeout: float | None = None, on_line: LineSink | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: LineSink | None = None,
     ) -> Completed:
         self.calls.append(list(argv))
         kind = self.kind(argv)
@@ -90,13 +98,16 @@ class FakeClock:
 
 
 def make_tools(
-    engine: FakeEngine, installed: Sequence[str] = ("podman",), http: Sequence[int | None] = (200,)
+    engine: FakeEngine,
+    installed: Sequence[str] = ("podman",),
+    http: Sequence[int | None] = (200,),
+    path: str = "/health/live",  # task-service's live path
 ) -> Tools:
     clock = FakeClock()
     statuses = list(http)
 
     def http_get(url: str) -> int | None:
-        assert url == "http://127.0.0.1:40000/health"
+        assert url == f"http://127.0.0.1:40000{path}"
         return statuses.pop(0) if len(statuses) > 1 else statuses[0]
 
     return Tools(
@@ -190,7 +201,7 @@ def test_a_healthy_non_root_service_passes(services: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "    STEP 1/2: FROM python:3.11-slim" in out and "some noise" not in out
     assert re.search(r"task-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
-    assert "1 of 1 image(s) passed" in out
+    assert "1 of 1 image passed" in out
     build = engine.commands("build")[0]
     assert build[:2] == ["podman", "build"]
     assert {"--format", "docker", "--pull=never", "--network=host"} <= set(build)
@@ -226,7 +237,7 @@ def test_health_that_never_answers_is_a_failure(services: Path, capsys: pytest.C
     engine = FakeEngine()
     assert export_images(tools=make_tools(engine, http=(None,))) == 1
     out = capsys.readouterr().out
-    assert re.search(r"task-service\s+ok\s+no answer\s+10001\s+.*FAIL: GET /health gave no answer", out)
+    assert re.search(r"task-service\s+ok\s+no answer\s+10001\s+.*FAIL: GET /health/live gave no answer", out)
     assert "log | listening" in out
     assert engine.kinds()[-1] == "rm" and "health" not in engine.kinds()
 
@@ -243,7 +254,7 @@ def test_a_failing_healthcheck_is_a_failure_even_when_http_answers(
     add_service(services)
     engine = FakeEngine(health=Completed(1, "unhealthy\n"))
     assert export_images(tools=make_tools(engine, http=(None, None, 200))) == 1
-    assert "FAIL: /health answers but the image's HEALTHCHECK fails" in capsys.readouterr().out
+    assert "FAIL: /health/live answers but the image's HEALTHCHECK fails" in capsys.readouterr().out
     assert engine.kinds().count("health") == 3
 
 
@@ -258,7 +269,7 @@ def test_a_container_that_exits_fails_at_once(services: Path, capsys: pytest.Cap
     add_service(services)
     engine = FakeEngine(running=Completed(0, "false\n"))
     assert export_images(tools=make_tools(engine, http=(None,))) == 1
-    assert "the container exited before /health answered" in capsys.readouterr().out
+    assert "the container exited before /health/live answered" in capsys.readouterr().out
     assert engine.kinds().count("running") == 1
 
 
@@ -344,7 +355,7 @@ def test_docker_builds_plainly_and_waits_for_its_health_status(
     assert "127.0.0.1:40000:9000" in engine.commands("run")[0]
     assert engine.commands("health")[0][:3] == ["docker", "inspect", "--format"]
     assert engine.kinds().count("health") == 3
-    assert "building 1 image(s) with docker" in capsys.readouterr().out
+    assert "building 1 image with docker" in capsys.readouterr().out
 
 
 def test_every_service_is_built_and_one_failure_fails_the_run(
@@ -357,11 +368,159 @@ def test_every_service_is_built_and_one_failure_fails_the_run(
     assert export_images(tools=make_tools(engine)) == 1
     out = capsys.readouterr().out
     assert "[1/3] auth-service" in out and "[3/3] user-service" in out and "playground" not in out
-    assert "2 of 3 image(s) passed" in out
+    assert "2 of 3 images passed" in out
     kinds = engine.kinds()
     # each run: a container of that name left by a killed run is removed first, and its own after
     assert kinds.count("run") == 3 and kinds.count("rm") == 6
     assert all(kinds[i - 1] == "rm" for i, kind in enumerate(kinds) if kind == "run")
+
+
+# Service profiles: where an HTTP service answers, and a Lambda invoked through the emulator ---------
+
+INVOKE_URL = "http://127.0.0.1:40000/2015-03-31/functions/function/invocations"
+EVENT = b'{"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "{}"}}]}'
+LAMBDA_DOCKERFILE = 'FROM python:3.11-slim\nUSER 10001\nENTRYPOINT ["/lambda-entrypoint.sh"]\n'
+
+
+def test_a_service_that_is_not_one_of_the_four_is_asked_for_health(services: Path) -> None:
+    add_service(services, "playground-api")
+    engine = FakeEngine()
+    assert export_images(tools=make_tools(engine, path="/health")) == 0
+
+
+def add_lambda(
+    services: Path, name: str = "notification-service", event: bytes | None = EVENT, dockerfile: str = ""
+) -> Path:
+    folder = add_service(services, name, dockerfile or LAMBDA_DOCKERFILE)
+    if event is not None:
+        (folder / "events").mkdir()
+        (folder / "events" / "task-created.json").write_bytes(event)
+    return folder
+
+
+def lambda_tools(engine: FakeEngine, answers: Sequence[tuple[int | None, str]]) -> tuple[Tools, list[bytes]]:
+    """Tools whose POSTs get `answers` in turn (the last repeating); every body sent is recorded."""
+    tools, queue, sent = make_tools(engine), list(answers), []
+
+    def http_post(url: str, body: bytes) -> tuple[int | None, str]:
+        assert url == INVOKE_URL
+        sent.append(body)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def no_get(url: str) -> int | None:
+        raise AssertionError(f"a Lambda serves no HTTP of its own: GET {url}")
+
+    tools.http_post, tools.http_get = http_post, no_get
+    return tools, sent
+
+
+def test_a_lambda_is_invoked_with_its_sample_event_through_the_emulator(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(None, "connection refused"), (200, '{"published": 1}')])
+    assert export_images(tools=tools) == 0
+    out = capsys.readouterr().out
+    assert sent == [EVENT, EVENT]  # the first POST came before the emulator listened
+    assert "127.0.0.1:40000:8080" in engine.commands("run")[0]  # the profile's port: no EXPOSE
+    assert "invoking the function with events/task-created.json" in out
+    assert re.search(r"notification-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
+    assert "health" not in engine.kinds()  # a Lambda image has no HEALTHCHECK to run
+    assert engine.kinds()[-1] == "rm"
+
+
+def test_a_lambda_listens_where_its_dockerfile_exposes(services: Path) -> None:
+    add_lambda(services, dockerfile="FROM python:3.11-slim\nUSER 10001\nEXPOSE 9000\n")
+    engine = FakeEngine()
+    tools, _ = lambda_tools(engine, [(200, "null")])
+    assert export_images(tools=tools) == 0
+    assert "127.0.0.1:40000:9000" in engine.commands("run")[0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "health", "problem"),
+    [
+        (
+            (200, '{"errorMessage": "\'Records\'", "errorType": "KeyError", "stackTrace": []}'),
+            "error",
+            "the function raised KeyError: 'Records'",
+        ),
+        (
+            (502, "upstream failed\nruntime exited"),
+            "http 502",
+            "the invocation answered http 502: runtime exited",
+        ),
+        ((200, "<html>hello</html>"), "not JSON", "the function answered '<html>hello</html>', not JSON"),
+    ],
+)
+def test_a_lambda_whose_invocation_fails_fails(
+    services: Path, capsys: pytest.CaptureFixture[str], answer: tuple[int, str], health: str, problem: str
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, _ = lambda_tools(engine, [answer])
+    assert export_images(tools=tools) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL: {problem}" in out and f"health {health}, uid 10001" in out
+    assert "log | listening" in out and engine.kinds()[-1] == "rm"
+
+
+def test_a_lambda_that_never_answers_or_exits_fails(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_lambda(services)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(None, "connection refused")])
+    assert export_images(tools=tools) == 1
+    assert (
+        "FAIL: POST /2015-03-31/functions/function/invocations gave no answer for 90 s"
+        in capsys.readouterr().out
+    )
+    assert len(sent) == 91  # once a second for 90 s
+    exited = FakeEngine(running=Completed(0, "false\n"))
+    tools, sent = lambda_tools(exited, [(None, "connection refused")])
+    assert export_images(tools=tools) == 1
+    assert "the container exited before the function answered" in capsys.readouterr().out and len(sent) == 1
+
+
+def test_a_lambda_running_as_root_fails(services: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    add_lambda(services)
+    engine = FakeEngine(uid=Completed(0, "0\n"))
+    tools, _ = lambda_tools(engine, [(200, "{}")])
+    assert export_images(tools=tools) == 1
+    assert "FAIL: runs as root (uid 0)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        (None, "no events/task-created.json to invoke the function with"),
+        (b"{not json", "events/task-created.json is not JSON"),
+    ],
+)
+def test_a_lambda_without_a_usable_sample_event_is_built_but_not_run(
+    services: Path, capsys: pytest.CaptureFixture[str], event: bytes | None, problem: str
+) -> None:
+    add_lambda(services, event=event)
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(200, "{}")])
+    assert export_images(tools=tools) == 1
+    out = capsys.readouterr().out
+    assert re.search(rf"notification-service\s+ok\s+-\s+-\s+123\.5\s+FAIL: {problem}", out)
+    assert f"    not run: {problem}" in out
+    assert "run" not in engine.kinds() and sent == []
+
+
+def test_a_lambda_the_workbook_does_not_know_is_invoked_with_an_empty_event(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = add_lambda(services, "my-function", event=None)
+    (folder / "template.yaml").write_text("Transform: AWS::Serverless-2016-10-31\n")
+    engine = FakeEngine()
+    tools, sent = lambda_tools(engine, [(200, '"done"')])
+    assert export_images(tools=tools) == 0
+    assert sent == [b"{}"] and "invoking the function with the event {}" in capsys.readouterr().out
 
 
 # The solutions' services (--reference) ----------------------------------------------------------
@@ -387,7 +546,7 @@ def test_reference_builds_what_the_solutions_write(
             "%checkpoint task-docker",
         ],
     )
-    monkeypatch.setattr(export, "solutions_dir", lambda: solutions)
+    monkeypatch.setattr(docker, "solutions_dir", lambda: solutions)
     engine = FakeEngine()
     assert export_images(reference=True, tools=make_tools(engine)) == 0
     build = engine.commands("build")[0]
@@ -400,7 +559,7 @@ def test_reference_without_dockerfiles_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     solutions = write_solutions(tmp_path / "solutions", ["%%service task-service src/main.py\nprint('hi')"])
-    monkeypatch.setattr(export, "solutions_dir", lambda: solutions)
+    monkeypatch.setattr(docker, "solutions_dir", lambda: solutions)
     engine = FakeEngine()
     assert export_images(reference=True, tools=make_tools(engine)) == 2
     assert "no solution notebook writes a Dockerfile yet" in capsys.readouterr().err
@@ -410,20 +569,11 @@ def test_reference_without_dockerfiles_says_so(
 # Small parts ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("dockerfile", "port"),
-    [
-        ("FROM python:3.11-slim\nCMD python app.py\n", 8000),
-        ("FROM python:3.11-slim\nEXPOSE 5000\n", 5000),
-        ("FROM a AS build\nEXPOSE 1234\nFROM b\nexpose 8001/tcp 9000\n", 8001),
-        ("FROM b\nARG PORT=7000\nEXPOSE $PORT\n", 7000),
-        ("FROM b\nENV PORT 7001\nEXPOSE ${PORT}\n", 7001),
-        ("FROM b\nEXPOSE ${UNKNOWN}\n", 8000),
-    ],
-)
-def test_the_container_port_comes_from_expose(tmp_path: Path, dockerfile: str, port: int) -> None:
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    assert exposed_port(tmp_path / "Dockerfile") == port
+def test_without_expose_the_container_port_is_8000(services: Path) -> None:
+    add_service(services, dockerfile="FROM a AS build\nEXPOSE 1234\nFROM python:3.11-slim\nUSER 10001\n")
+    engine = FakeEngine()
+    assert export_images(tools=make_tools(engine)) == 0
+    assert "127.0.0.1:40000:8000" in engine.commands("run")[0]
 
 
 def test_the_table_lines_up_and_counts() -> None:
@@ -434,22 +584,12 @@ def test_the_table_lines_up_and_counts() -> None:
         ]
     )
     assert table.splitlines() == [
-        "service               build  health  uid    size MB  result",
-        "task-service          ok     ok      10001  190.2    pass",
-        "notification-service  FAIL   -       -      -        FAIL: build failed",
+        "service               build  health    uid  size MB  result",
+        "task-service          ok     ok      10001    190.2  pass",
+        "notification-service  FAIL   -           -        -  FAIL: build failed",
         "",
-        "1 of 2 image(s) passed the smoke test.",
+        "1 of 2 images passed the smoke test.",
     ]
-
-
-def test_run_command_streams_lines_and_reports_missing_commands_and_timeouts() -> None:
-    seen: list[str] = []
-    done = run_command(["sh", "-c", "echo one; echo two >&2; exit 3"], on_line=seen.append)
-    assert (done.returncode, seen, done.output) == (3, ["one", "two"], "one\ntwo\n")
-    assert run_command(["sh", "-c", "echo out"]).stdout == "out\n"
-    assert run_command(["workbook-no-such-command"]).returncode == 127
-    assert run_command(["sleep", "5"], timeout=0.2).returncode == 124
-    assert run_command(["sleep", "5"], timeout=0.2, on_line=seen.append).returncode == 124
 
 
 @pytest.fixture
@@ -458,6 +598,13 @@ def local_server() -> Iterator[int]:
         def do_GET(self) -> None:
             self.send_response(200 if self.path == "/health" else 404)
             self.end_headers()
+
+        def do_POST(self) -> None:  # echoes the body it was sent, as an emulator answers JSON
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200 if self.path == "/invoke" else 500)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -470,11 +617,15 @@ def local_server() -> Iterator[int]:
     server.server_close()
 
 
-def test_http_status_and_free_port(local_server: int) -> None:
-    assert export.http_status(f"http://127.0.0.1:{local_server}/health") == 200
-    assert export.http_status(f"http://127.0.0.1:{local_server}/other") == 404
-    port = export.free_local_port()
-    assert 1024 <= port <= 65535 and export.http_status(f"http://127.0.0.1:{port}/health") is None
+def test_http_status_post_and_free_port(local_server: int) -> None:
+    assert docker.http_status(f"http://127.0.0.1:{local_server}/health") == 200
+    assert docker.http_status(f"http://127.0.0.1:{local_server}/other") == 404
+    port = docker.free_local_port()
+    assert 1024 <= port <= 65535 and docker.http_status(f"http://127.0.0.1:{port}/health") is None
+    assert docker.post(f"http://127.0.0.1:{local_server}/invoke", b'{"a": 1}') == (200, '{"a": 1}')
+    assert docker.post(f"http://127.0.0.1:{local_server}/broken", b"{}") == (500, "{}")
+    status, why = docker.post(f"http://127.0.0.1:{port}/invoke", b"{}")
+    assert status is None and "refused" in why.lower()
 
 
 # The sample service and the scripts -------------------------------------------------------------
@@ -507,7 +658,7 @@ def test_the_scripts_are_valid_bash(script: str) -> None:
 
 
 def test_podman_setup_is_idempotent_and_backs_up_a_foreign_file(tmp_path: Path) -> None:
-    if not shutil.which("podman") or (shutil.which("docker") and run_command(["docker", "info"]).ok):
+    if not shutil.which("podman") or (shutil.which("docker") and process.run(["docker", "info"]).ok):
         pytest.skip("podman-setup.sh acts only where podman runs without a Docker engine")
     conf = tmp_path / "containers.conf"
     conf.write_text("[engine]\nruntime = 'crun'\n")
@@ -538,10 +689,10 @@ def test_podman_setup_is_idempotent_and_backs_up_a_foreign_file(tmp_path: Path) 
 
 def engine_unready() -> str | None:
     """Why the real build cannot run here, or None when it can."""
-    engine = detect_engine(run_command, shutil.which)
+    engine = detect_engine(process.run, shutil.which)
     if engine is None:
         return "no container engine here (docker or podman)"
-    if engine.name == "podman" and not run_command(["podman", "image", "exists", "python:3.11-slim"]).ok:
+    if engine.name == "podman" and not process.run(["podman", "image", "exists", "python:3.11-slim"]).ok:
         return "podman has no python:3.11-slim base image: run scripts/base-image.sh"
     return None
 
@@ -557,14 +708,14 @@ def test_the_sample_service_builds_and_passes_the_smoke_test(
     try:
         status = export_images()
     finally:
-        engine = detect_engine(run_command, shutil.which)
+        engine = detect_engine(process.run, shutil.which)
         assert engine is not None
-        run_command([engine.name, "rmi", "sample-service:latest"])
+        process.run([engine.name, "rmi", "sample-service:latest"])
     out = capsys.readouterr().out
     assert status == 0, out
     row = re.search(r"^sample-service\s+ok\s+ok\s+10001\s+(\d+\.\d)\s+pass$", out, re.M)
     assert row, out
     assert 50 < float(row.group(1)) < 500
     assert "container removed" in out
-    names = run_command([engine.name, "ps", "-a", "--format", "{{.Names}}"]).stdout.split()
+    names = process.run([engine.name, "ps", "-a", "--format", "{{.Names}}"]).stdout.split()
     assert not [name for name in names if name.startswith("workbook-export-sample-service")]

@@ -2,7 +2,7 @@ import nbformat
 import pytest
 
 from notebook_factory import make_notebook
-from workbook import generate as generation
+from workbook import notebooks as generation
 
 
 @pytest.fixture
