@@ -72,7 +72,10 @@ def make_app(load_service: LoadService, tmp_path: Path) -> Callable[..., Any]:
         profile = profile_for(services_root() / service)
         main = load_service(service, profile.app_module)
         settings = importlib.import_module(profile.settings_module)  # the very module main imported
-        if "database_url" in getattr(settings.Settings, "model_fields", {}):
+        declared = getattr(settings.Settings, "model_fields", None) or getattr(
+            settings.Settings, "__dataclass_fields__", {}
+        )  # pydantic-settings, or a plain dataclass
+        if "database_url" in declared:
             fields.setdefault("database_url", f"sqlite:///{tmp_path / (service + '.db')}")
         return main.create_app(settings.Settings(**fields))
 

@@ -40,6 +40,34 @@ def test_checkpoints_load_in_notebook_order_with_their_checks(folder):
     assert a.hint("test_unknown") == ""
 
 
+CASES = """
+[checks.test_catches]
+hint = "Catch any bug."
+
+[checks."test_catches[delete]"]
+hint = "Check the task is gone."
+exercise = true
+"""
+
+
+def test_a_parametrized_case_has_its_own_hint_and_exercise_flag(tmp_path):
+    from workbook.runner import CheckpointResult, CheckResult
+
+    (tmp_path / "01-a.toml").write_text(ENTRY.format(id="a", notebook="01-a.ipynb") + CASES)
+    (checkpoint,) = registry.load(tmp_path)
+    assert checkpoint.hint("test_catches[delete]") == "Check the task is gone."
+    assert checkpoint.hint("test_catches[patch]") == "Catch any bug."  # no entry of its own
+    assert checkpoint.exercise_checks == {"test_one", "test_catches[delete]"}
+    assert checkpoint.registered_name("test_catches[delete]") == "test_catches[delete]"
+    assert checkpoint.registered_name("test_catches[patch]") == "test_catches"
+    assert checkpoint.registered_name("test_one[x]") == "test_one"
+    failing = ("test_one[x]", "test_catches[delete]", "test_catches[patch]")
+    checks = tuple(CheckResult(name, "failed", "", "", "") for name in failing)
+    passing = (CheckResult("test_catches[status]", "passed", "", "", ""),)
+    result = CheckpointResult(checkpoint, checks + passing)
+    assert result.failed_names == {"test_one", "test_catches[delete]", "test_catches"}
+
+
 def test_unknown_ids_name_the_known_ones(folder):
     with pytest.raises(registry.UnknownCheckpoint, match="unknown checkpoint 'zzz'; known: a, b"):
         registry.get("zzz", folder)
