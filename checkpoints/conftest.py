@@ -1,16 +1,27 @@
-"""Fixtures every checkpoint shares: where the learner's services are, and a clean import of them."""
+"""Fixtures every checkpoint shares, for any service the workbook teaches.
+
+What a service is (its app factory, its settings, its framework) comes from its profile in
+`workbook.services`, so a checkpoint of a later Part asks for `make_app("user-service")` and gets
+a Flask app the same way task-service's checkpoints get a FastAPI one."""
 
 from __future__ import annotations
 
 import importlib
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
+from workbook.cells import Write, all_events
 from workbook.importing import import_service
-from workbook.paths import services_root
+from workbook.paths import services_root, solutions_dir
+from workbook.services import profile_for
+
+LoadService = Callable[[str, str], ModuleType]
 
 
 @pytest.fixture(scope="session")
@@ -18,28 +29,157 @@ def services() -> Path:
     return services_root()
 
 
+def written_by(service: str) -> str:
+    """The notebook whose %%service cells first write `service`, for hints ('' when none does)."""
+    for event in all_events(solutions_dir()):
+        if isinstance(event, Write) and event.service == service:
+            return event.notebook
+    return ""
+
+
+@pytest.fixture(scope="session")
+def service_dir(services: Path) -> Callable[[str], Path]:
+    """service_dir("task-service") is the learner's folder of that service; it must exist."""
+
+    def find(name: str) -> Path:
+        folder = services / name
+        if not folder.is_dir():
+            notebook = written_by(name)
+            where = f"the %%service cells of {notebook}" if notebook else "its notebooks' %%service cells"
+            raise AssertionError(f"{folder} does not exist: run {where} first (they write it)")
+        return folder
+
+    return find
+
+
 @pytest.fixture
-def load_service() -> Callable[[str, str], ModuleType]:
+def load_service(service_dir: Callable[[str], Path]) -> LoadService:
     """load_service("task-service", "src.main") imports that module as it is on disk now."""
 
     def load(service: str, module: str) -> ModuleType:
+        service_dir(service)
         return import_service(service, module)
 
     return load
 
 
 @pytest.fixture
-def make_task_app(load_service: Callable[[str, str], ModuleType], tmp_path: Path) -> Callable[..., Any]:
-    """make_task_app(**settings) builds the learner's task-service app, on a fresh SQLite file
-    unless `database_url` is given."""
-    main = load_service("task-service", "src.main")
-    settings = importlib.import_module("src.config.settings")  # the very module main imported
+def make_app(load_service: LoadService, tmp_path: Path) -> Callable[..., Any]:
+    """make_app(service, **settings) builds the learner's app from its settings, as production does:
+    `create_app(Settings(**settings))`, on a fresh SQLite file unless `database_url` is given."""
 
-    def make(**fields: Any) -> Any:
-        fields.setdefault("database_url", f"sqlite:///{tmp_path / 'tasks.db'}")
+    def make(service: str, **fields: Any) -> Any:
+        profile = profile_for(services_root() / service)
+        main = load_service(service, profile.app_module)
+        settings = importlib.import_module(profile.settings_module)  # the very module main imported
+        declared = getattr(settings.Settings, "model_fields", None) or getattr(
+            settings.Settings, "__dataclass_fields__", {}
+        )  # pydantic-settings, or a plain dataclass
+        if "database_url" in declared:
+            fields.setdefault("database_url", f"sqlite:///{tmp_path / (service + '.db')}")
         return main.create_app(settings.Settings(**fields))
 
     return make
+
+
+class FlaskResponse:
+    """A Flask test response with the interface of an httpx one, as far as the checks use it."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        self.status_code: int = response.status_code
+        self.headers = response.headers
+        self.content: bytes = response.get_data()
+        self.text: str = response.get_data(as_text=True)
+
+    def json(self) -> Any:
+        return self._response.get_json()
+
+
+class FlaskClient:
+    """Flask's `app.test_client()` behind the methods of Starlette's TestClient that checks call.
+
+    The one difference: a body is sent with `json=` (or `data=`/`content=`), and `params=` becomes
+    Flask's `query_string=`; everything else is passed through to Werkzeug unchanged."""
+
+    def __init__(self, app: Any) -> None:
+        self._client = app.test_client()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> FlaskResponse:
+        if "params" in kwargs:
+            kwargs["query_string"] = kwargs.pop("params")
+        if "content" in kwargs:
+            kwargs["data"] = kwargs.pop("content")
+        return FlaskResponse(self._client.open(url, method=method.upper(), **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("DELETE", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> FlaskResponse:
+        return self.request("OPTIONS", url, **kwargs)
+
+
+@pytest.fixture
+def client() -> Callable[..., AbstractContextManager[Any]]:
+    """`with client(app) as http:` an in-process HTTP client, whatever the framework: Starlette's
+    TestClient (which runs the app's startup and shutdown) for FastAPI, FlaskClient for Flask.
+    Keyword arguments go to TestClient (e.g. base_url, raise_server_exceptions)."""
+
+    @contextmanager
+    def open_client(app: Any, **options: Any) -> Iterator[Any]:
+        if hasattr(app, "test_client"):
+            yield FlaskClient(app)
+            return
+        from fastapi.testclient import TestClient
+
+        with TestClient(app, **options) as test_client:
+            yield test_client
+
+    return open_client
+
+
+def _error_body(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    body = response.json()
+    assert (
+        isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], dict)
+    ), f'expected the error body {{"error": {{"code", "message", "details"}}}}, got {body}'
+    error = body["error"]
+    assert error.get("code") == code, f"error code {error.get('code')!r}, expected {code!r}"
+    assert isinstance(error.get("message"), str), f"error message must be a string: {error}"
+    assert isinstance(error.get("details"), list), f"error details must be a list: {error}"
+    return dict(error)
+
+
+@pytest.fixture(scope="session")
+def assert_error_body() -> Callable[[Any, int, str], dict[str, Any]]:
+    """assert_error_body(response, 404, "not_found") checks the shared error body and returns
+    its "error" object: {"error": {"code": str, "message": str, "details": list}}."""
+    return _error_body
+
+
+@pytest.fixture(scope="session")
+def closed_port() -> Callable[[], int]:
+    """closed_port() is a loopback port nothing listens on (it was free a moment ago)."""
+
+    def find() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    return find
 
 
 def env_names(settings_class: Any) -> dict[str, str]:

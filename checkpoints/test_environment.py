@@ -126,9 +126,6 @@ def test_blank_names_refused(load_service: LoadService) -> None:
 
 
 def _client(app: ModuleType) -> TestClient:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
     return TestClient(app.app, raise_server_exceptions=False)

@@ -2,22 +2,17 @@
 
 import importlib
 import inspect
-import warnings
 
 import pytest
+from fastapi import HTTPException
 from sqlalchemy import func, select
-
-warnings.filterwarnings("ignore", message="Using .httpx.")
-
-from fastapi import HTTPException  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
 
 TASKS = "/api/v1/tasks"
 
 
 @pytest.fixture
-def service(make_task_app):
-    app = make_task_app()
+def service(make_app):
+    app = make_app("task-service")
     # the very modules main imported (load_service would import fresh copies)
     deps = importlib.import_module("src.api.dependencies")
     models = importlib.import_module("src.models.database")
@@ -37,7 +32,7 @@ def test_get_db_is_a_yield_dependency(service):
     assert metadata.dependency is deps.get_db
 
 
-def test_override_get_db(service):
+def test_override_get_db(service, client):
     """app.dependency_overrides[get_db] swaps the session every route receives"""
     app, deps, models = service
     handed_out = []
@@ -49,22 +44,22 @@ def test_override_get_db(service):
             session.commit()
 
     app.dependency_overrides[deps.get_db] = session_for_test
-    with TestClient(app) as client:
-        assert client.post(TASKS, json={"title": "through the override"}).status_code == 201
-        assert client.get(TASKS).json()["total"] == 1
+    with client(app) as http:
+        assert http.post(TASKS, json={"title": "through the override"}).status_code == 201
+        assert http.get(TASKS).json()["total"] == 1
     assert len(handed_out) == 2
 
 
-def test_successful_request_commits(service):
+def test_successful_request_commits(service, client):
     """a route that returns has its work committed"""
     app, deps, models = service
-    with TestClient(app) as client:
-        created = client.post(TASKS, json={"title": "kept"})
+    with client(app) as http:
+        created = http.post(TASKS, json={"title": "kept"})
         assert created.status_code == 201, created.text
     assert count_tasks(app, models) == 1
 
 
-def test_failing_request_rolls_back(service):
+def test_failing_request_rolls_back(service, client):
     """a route that raises after writing leaves nothing behind, and its error still answers"""
     app, deps, models = service
 
@@ -74,8 +69,8 @@ def test_failing_request_rolls_back(service):
         db.flush()
         raise HTTPException(status_code=409, detail="Conflict after a write.")
 
-    with TestClient(app) as client:
-        response = client.post("/test-only/fail-after-write")
+    with client(app) as http:
+        response = http.post("/test-only/fail-after-write")
     assert response.status_code == 409, response.text
     assert response.json()["error"]["message"] == "Conflict after a write."
     assert count_tasks(app, models) == 0

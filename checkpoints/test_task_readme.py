@@ -3,25 +3,20 @@
 import json
 import re
 import shlex
-import subprocess
-import sys
-import warnings
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import env_names
 
-warnings.filterwarnings("ignore", message="Using .httpx.")
-
-from fastapi.testclient import TestClient  # noqa: E402
+from workbook.suites import run_pytest
 
 SECTIONS = ["configuration", "api", "examples", "testing", "docker"]
 VOLATILE = {"created_at", "updated_at"}
 
 
 @pytest.fixture(scope="module")
-def readme(services):
-    path = services / "task-service" / "README.md"
+def readme(service_dir):
+    path = service_dir("task-service") / "README.md"
     assert path.is_file(), "no task-service/README.md"
     return path.read_text(encoding="utf-8")
 
@@ -59,9 +54,9 @@ def settings_class(load_service, monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def app(make_task_app, tmp_path, monkeypatch):
+def app(make_app, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    return make_task_app()
+    return make_app("task-service")
 
 
 def test_readme_has_its_sections(readme):
@@ -137,26 +132,23 @@ def without_volatile(value):
     return value
 
 
-def test_examples_run_as_documented(readme, app):
+def test_examples_run_as_documented(readme, app, client):
     """every curl example in the README, run in order on a fresh database, answers what the README shows"""
     steps = examples(readme)
     assert len(steps) >= 3, "show at least three curl examples (create, list, update or delete)"
-    with TestClient(app, base_url="http://localhost:8000") as client:
+    with client(app, base_url="http://localhost:8000") as http:
         for method, path, body, status, expected in steps:
-            response = client.request(method, path, json=body)
+            response = http.request(method, path, json=body)
             assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
             if expected is not None:
                 got = without_volatile(response.json())
                 assert got == without_volatile(expected), f"{method} {path} answered {got}"
 
 
-def test_service_tests_guard_the_readme(services):
+def test_service_tests_guard_the_readme(service_dir):
     """the service's own tests check the README against Settings and the OpenAPI schema"""
-    service = services / "task-service"
+    service = service_dir("task-service")
     found = sorted(service.glob("tests/**/test_readme.py"))
     assert found, "no tests/**/test_readme.py in task-service"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", str(found[0])],
-        cwd=service, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-1000:]
+    done = run_pytest(service, "-q", "-o", "addopts=", str(found[0].relative_to(service)), timeout=120)
+    assert done.returncode == 0, done.tail(60)

@@ -65,9 +65,9 @@ def test_database_url_is_secret(settings_module):
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
 
 
-def test_env_example_matches_settings(settings_module, services):
+def test_env_example_matches_settings(settings_module, service_dir):
     """.env.example lists exactly the variables Settings reads"""
-    example = services / "task-service" / ".env.example"
+    example = service_dir("task-service") / ".env.example"
     assert example.is_file(), "no task-service/.env.example"
     listed = set(VARIABLE.findall(example.read_text(encoding="utf-8")))
     expected = set(env_names(settings_module.Settings).values())

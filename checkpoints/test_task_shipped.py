@@ -2,9 +2,7 @@
 
 import importlib.util
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,31 +13,55 @@ import pytest
 from workbook import process
 from workbook.engine import detect_engine, no_engine_message
 from workbook.docker import Tools, export_service
+from workbook.suites import run_pytest
 
 LINTERS = {
     "black": ["black", "--check", "src", "tests"],
     "flake8": ["flake8", "src", "tests"],
     "mypy": ["mypy"],
 }
+# What the tools write into the folder they run in, unless told otherwise.
+CACHES = (".mypy_cache", ".pytest_cache", ".coverage", "htmlcov", "__pycache__")
 
 
 @pytest.fixture(scope="module")
-def service(services):
-    return services / "task-service"
+def service(service_dir):
+    return service_dir("task-service")
 
 
-def run_in(service, *command, timeout=600):
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """Where the tools' caches go: a check leaves nothing behind in the learner's folder."""
+    return tmp_path_factory.mktemp("caches")
+
+
+def caches_in(service):
+    return {
+        str(path.relative_to(service))
+        for path in service.rglob("*")
+        if path.name in CACHES or path.name.startswith(".coverage.")
+    }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leaves_no_caches(service):
+    """After the checks, the learner's folder holds no cache it did not hold before."""
+    before = caches_in(service)
+    yield
+    left = sorted(caches_in(service) - before)
+    assert not left, f"the checks left {left} in {service}: a fault of the checkpoint, not of your code"
+
+
+def run_in(service, scratch, *command, timeout=600):
     env = {key: value for key, value in os.environ.items() if key != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
-    env.update(PYTHONDONTWRITEBYTECODE="1", NO_COLOR="1")
+    env.update(PYTHONDONTWRITEBYTECODE="1", NO_COLOR="1", MYPY_CACHE_DIR=str(scratch / "mypy"))
     return subprocess.run(command, cwd=service, capture_output=True, text=True, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
-def live_service(service, tmp_path_factory):
+def live_service(service, tmp_path_factory, closed_port):
     """The service served by uvicorn on a free port, with its own SQLite database."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = closed_port()
     database = tmp_path_factory.mktemp("shipped") / "tasks.db"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "uvicorn", "src.main:app", "--port", str(port), "--no-access-log"]
@@ -74,19 +96,19 @@ def smoke(service):
 
 def test_tests_pass_with_coverage(service):
     """`pytest --cov=src tests/` passes, coverage above the 85% pyproject.toml demands"""
-    done = run_in(
-        service, sys.executable, "-m", "pytest", "--cov=src", "tests/", "-q", "-p", "no:cacheprovider"
-    )
-    total = re.search(r"^TOTAL\s.*?(\d+(?:\.\d+)?)%", done.stdout, re.M)
-    assert done.returncode == 0, done.stdout[-2500:] + done.stderr[-500:]
-    assert total and float(total.group(1)) > 85, f"coverage {total.group(1) if total else '?'}%"
+    done = run_pytest(service, "-q", "tests/", coverage="src", timeout=600)
+    assert done.returncode == 0, done.tail(60)
+    coverage = f"{done.coverage:.1f}" if done.coverage is not None else "?"
+    assert done.coverage is not None and done.coverage > 85, f"coverage {coverage}%"
 
 
-def test_linters_pass(service):
+def test_linters_pass(service, scratch):
     """black --check, flake8 and mypy pass on src/ and tests/"""
     failures = []
     for tool, command in LINTERS.items():
-        done = run_in(service, sys.executable, "-m", *command)
+        if tool == "mypy":
+            command = [*command, "--cache-dir", str(scratch / "mypy")]
+        done = run_in(service, scratch, sys.executable, "-m", *command)
         if done.returncode != 0:
             failures.append(f"{tool}: " + (done.stdout + done.stderr).strip()[-1500:])
     assert not failures, "\n".join(failures)
@@ -101,13 +123,13 @@ def test_smoke_checks_health(smoke, live_service):
         smoke.check_health(live_service + "/no-such-prefix")
 
 
-def test_smoke_creates_reads_deletes(smoke, live_service, service):
+def test_smoke_creates_reads_deletes(smoke, live_service, service, scratch):
     """smoke_test.create_read_delete creates a task, reads it back, deletes it and leaves nothing"""
     task, lines = smoke.create_read_delete(live_service, title="checkpoint smoke")
     assert task["title"] == "checkpoint smoke" and len(lines) >= 3, lines
     with urllib.request.urlopen(live_service + "/api/v1/tasks") as response:
         assert b'"total":0' in response.read().replace(b" ", b""), "the smoke test left its task behind"
-    done = run_in(service, sys.executable, "scripts/smoke_test.py", live_service)
+    done = run_in(service, scratch, sys.executable, "scripts/smoke_test.py", live_service)
     assert done.returncode == 0 and "smoke test passed" in done.stdout, done.stdout + done.stderr
 
 

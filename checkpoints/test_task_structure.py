@@ -10,8 +10,8 @@ PACKAGES = ["src", "src/api", "src/models", "src/database", "src/config", "src/o
 
 
 @pytest.fixture
-def service(services):
-    return services / "task-service"
+def service(service_dir):
+    return service_dir("task-service")
 
 
 def test_packages_have_init(service):

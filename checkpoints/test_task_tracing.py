@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -47,7 +46,6 @@ class Service:
     """task-service as it is on disk: `app(**settings)` builds an application with its settings."""
 
     def __init__(self, load_service: LoadService, folder: Path) -> None:
-        warnings_filter()
         self.main = load_service("task-service", "src.main")
         self.settings_module = sys.modules["src.config.settings"]
         self.version = str(getattr(sys.modules["src"], "__version__", ""))
@@ -61,12 +59,6 @@ class Service:
         }
         fields.update(overrides)
         return self.main.create_app(self.settings_module.Settings(**fields))
-
-
-def warnings_filter() -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 
 @pytest.fixture
@@ -304,13 +296,7 @@ def test_console_exporter_on_request(service: Service, monkeypatch: pytest.Monke
     assert f'"name": "POST {TASKS}"' in printed.getvalue(), printed.getvalue()[:500] or "nothing printed"
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_doctor_reports_unreachable_collector(tmp_path: Path) -> None:
+def test_doctor_reports_unreachable_collector(tmp_path: Path, closed_port: Callable[[], int]) -> None:
     """`make doctor` fails on an OTLP endpoint that nothing listens at"""
     endpoint = f"http://127.0.0.1:{closed_port()}"
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "WORKBOOK_SERVICES_DIR": str(tmp_path)}

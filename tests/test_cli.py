@@ -76,9 +76,9 @@ def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):
 @pytest.mark.parametrize(
     ("argv", "refreshed"),
     [
-        (["12"], ["12-dependencies.ipynb"]),
-        (["13-documentation.ipynb", "02-the-app"], ["13-documentation.ipynb", "02-the-app.ipynb"]),
-        (["13", "--onward"], None),  # None: 13 and every later notebook
+        (["14"], ["14-dependencies.ipynb"]),
+        (["15-documentation.ipynb", "02-the-app"], ["15-documentation.ipynb", "02-the-app.ipynb"]),
+        (["15", "--onward"], None),  # None: 15 and every later notebook
     ],
 )
 def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypatch, argv, refreshed):
@@ -86,8 +86,8 @@ def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypat
     from workbook.paths import solutions_dir
 
     if refreshed is None:
-        refreshed = sorted(p.name for p in solutions_dir().glob("*.ipynb") if p.name >= "13")
-        assert refreshed[:2] == ["13-documentation.ipynb", "14-testing-everything.ipynb"]
+        refreshed = sorted(p.name for p in solutions_dir().glob("*.ipynb") if p.name >= "15")
+        assert refreshed[:2] == ["15-documentation.ipynb", "16-testing-everything.ipynb"]
 
     ran: list[str] = []
     monkeypatch.setattr(outputs, "execute_in_place", lambda path: ran.append(path.name))

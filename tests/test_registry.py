@@ -40,6 +40,34 @@ def test_checkpoints_load_in_notebook_order_with_their_checks(folder):
     assert a.hint("test_unknown") == ""
 
 
+CASES = """
+[checks.test_catches]
+hint = "Catch any bug."
+
+[checks."test_catches[delete]"]
+hint = "Check the task is gone."
+exercise = true
+"""
+
+
+def test_a_parametrized_case_has_its_own_hint_and_exercise_flag(tmp_path):
+    from workbook.runner import CheckpointResult, CheckResult
+
+    (tmp_path / "01-a.toml").write_text(ENTRY.format(id="a", notebook="01-a.ipynb") + CASES)
+    (checkpoint,) = registry.load(tmp_path)
+    assert checkpoint.hint("test_catches[delete]") == "Check the task is gone."
+    assert checkpoint.hint("test_catches[patch]") == "Catch any bug."  # no entry of its own
+    assert checkpoint.exercise_checks == {"test_one", "test_catches[delete]"}
+    assert checkpoint.registered_name("test_catches[delete]") == "test_catches[delete]"
+    assert checkpoint.registered_name("test_catches[patch]") == "test_catches"
+    assert checkpoint.registered_name("test_one[x]") == "test_one"
+    failing = ("test_one[x]", "test_catches[delete]", "test_catches[patch]")
+    checks = tuple(CheckResult(name, "failed", "", "", "") for name in failing)
+    passing = (CheckResult("test_catches[status]", "passed", "", "", ""),)
+    result = CheckpointResult(checkpoint, checks + passing)
+    assert result.failed_names == {"test_one", "test_catches[delete]", "test_catches"}
+
+
 def test_unknown_ids_name_the_known_ones(folder):
     with pytest.raises(registry.UnknownCheckpoint, match="unknown checkpoint 'zzz'; known: a, b"):
         registry.get("zzz", folder)
@@ -70,7 +98,8 @@ def test_every_check_has_a_hint_and_every_hint_a_check(checkpoint):
     tests = {
         node.name for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
     }
-    assert tests == set(checkpoint.checks)
+    # a parametrized check may have an entry per case, `test_x[case]`, besides (or instead of) its own
+    assert tests == {name.split("[", 1)[0] for name in checkpoint.checks}
     assert all(check.hint.strip() for check in checkpoint.checks.values())
     assert checkpoint.exercise_checks, "a checkpoint with no exercise check cannot fail on unsolved code"
     assert checkpoint.target_minutes > 0

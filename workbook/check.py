@@ -43,7 +43,7 @@ class CheckpointResult:
 
     @property
     def failed_names(self) -> set[str]:
-        return {check.name.split("[", 1)[0] for check in self.checks if not check.passed}
+        return {self.checkpoint.registered_name(check.name) for check in self.checks if not check.passed}
 
     def outcomes(self) -> dict[str, str]:
         return {check.name: check.outcome for check in self.checks}

@@ -32,11 +32,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
-        _results[_name(item.nodeid)] = {
-            "outcome": "not run",
-            "detail": "",
-            "doc": doc.strip().splitlines()[0] if doc.strip() else "",
-        }
+        first = doc.strip().splitlines()[0] if doc.strip() else ""
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "{" in first:  # a parametrized check's doc names its case
+            first = first.format(**callspec.params)
+        _results[_name(item.nodeid)] = {"outcome": "not run", "detail": "", "doc": first}
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:

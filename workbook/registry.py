@@ -1,7 +1,8 @@
 """The checkpoint registry: one TOML file per checkpoint in `checkpoints/registry/`.
 
 Each says which notebook ends with it, which checklist steps it covers, its share of the
-checklist's time targets, its test module, and one hint per check (the test function)."""
+checklist's time targets, its test module, and one hint per check: per test function, or per
+case of a parametrized one (`[checks."test_catches[delete]"]`), which wins over its function's."""
 
 from __future__ import annotations
 
@@ -44,10 +45,18 @@ class Checkpoint:
     def module_path(self) -> Path:
         return checkpoints_dir() / self.module
 
+    def check(self, check_name: str) -> Check | None:
+        """The registry's entry for a check: a parametrized case's own (`test_x[case]`) when the
+        registry has one, else its function's (`test_x`)."""
+        return self.checks.get(check_name) or self.checks.get(check_name.split("[", 1)[0])
+
     def hint(self, check_name: str) -> str:
-        base = check_name.split("[", 1)[0]
-        check = self.checks.get(base)
+        check = self.check(check_name)
         return check.hint if check else ""
+
+    def registered_name(self, check_name: str) -> str:
+        """The name the registry knows `check_name` by: the case when it has an entry, else the function."""
+        return check_name if check_name in self.checks else check_name.split("[", 1)[0]
 
     @property
     def exercise_checks(self) -> set[str]:
