@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 WORKBOOK := $(PY) -m workbook
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-.PHONY: help venv lab test lint notebooks replay prove checkpoints check reset backups restore \
+.PHONY: help venv lock lab test lint notebooks replay prove checkpoints check reset backups restore \
         progress doctor outputs images docker bench clean tooling-tests system postgres
 
 help: ## list every target
@@ -18,13 +18,19 @@ help: ## list every target
 
 $(STAMP): requirements/workbook.txt pyproject.toml
 	@test -x $(PY) || { echo "creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "installing the workbook's packages into $(VENV) (about a minute the first time)"
-	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "installing the workbook's locked packages into $(VENV) (about a minute the first time)"
 	@$(PY) -m pip install --quiet --progress-bar off -r requirements/workbook.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 venv: $(STAMP) ## create the virtual environment and install everything (only when missing or stale)
+
+# The lock keeps every version it already has (pip-compile's rule) unless UPGRADE=1 asks for the newest.
+lock: $(STAMP) ## refresh requirements/workbook.txt from requirements/workbook.in (UPGRADE=1: newest versions)
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file=requirements/workbook.txt requirements/workbook.in
+	@echo "requirements/workbook.txt refreshed: run make venv, then make test (the stored outputs depend on it)"
 
 $(LAB_SETTINGS): scripts/lab-overrides.json | $(STAMP)
 	@mkdir -p $(dir $@) && cp $< $@

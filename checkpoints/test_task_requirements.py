@@ -4,17 +4,28 @@ import ast
 import configparser
 import functools
 import re
+import shutil
 import sys
 import tomllib
-from importlib.metadata import distribution, packages_distributions
+import zipfile
+from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
 import pytest
+from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from workbook.paths import repo_root
+from workbook.process import run
+
 RUNTIME_ONLY = {"uvicorn": "the server the image's CMD runs", "psycopg": "the driver DATABASE_URL names"}
+# Extras no import shows: uvicorn's fast loop and parsers, psycopg's bundled libpq, and SQLAlchemy's
+# greenlet, which OpenTelemetry's SQLAlchemy instrumentation needs (notebook 12 tells the story).
+EXTRAS = {"uvicorn": {"standard"}, "psycopg": {"binary"}, "sqlalchemy": {"asyncio"}}
 DEV_TOOLS = ["pytest", "pytest-cov", "black", "flake8", "mypy"]
+# What setuptools' automatic discovery makes of src/ when nothing says otherwise: a src layout.
+SUBPACKAGES = {"api", "config", "models", "database", "observability"}
 
 
 def normalize(name):
@@ -29,6 +40,21 @@ def requirement_lines(path):
         if line and not line.startswith(("#", "-")):
             lines.append(line)
     return lines
+
+
+def pins(path):
+    """name -> pinned version, for a file whose every line is name==version."""
+    pinned = {}
+    for requirement in map(Requirement, requirement_lines(path)):
+        specifiers = list(requirement.specifier)
+        if len(specifiers) == 1 and specifiers[0].operator == "==":
+            pinned[normalize(requirement.name)] = specifiers[0].version
+    return pinned
+
+
+@functools.cache
+def workbook_lock():
+    return pins(repo_root() / "requirements" / "workbook.txt")
 
 
 def third_party_imports(folder):
@@ -73,6 +99,69 @@ def providers(module):
     return {normalize(name) for name in candidates}
 
 
+@functools.cache
+def needs(name, extras=frozenset()):
+    """What the installed distribution `name` requires on this machine, with `extras`."""
+    found = []
+    for line in distribution(name).requires or []:
+        dependency = Requirement(line)
+        markers = [{**default_environment(), "extra": extra} for extra in {"", *extras}]
+        if dependency.marker is None or any(dependency.marker.evaluate(m) for m in markers):
+            found.append(dependency)
+    return tuple(found)
+
+
+def tree(roots):
+    """Every distribution the `roots` need, transitively: name -> the names that need it."""
+    needed_by = {normalize(r.name): set() for r in roots}
+    todo = [(normalize(r.name), frozenset(r.extras | EXTRAS.get(normalize(r.name), set()))) for r in roots]
+    seen = set()
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        try:
+            dependencies = needs(name, extras)
+        except PackageNotFoundError:
+            continue  # reported by the caller: a pin this environment does not have
+        for dependency in dependencies:
+            child = normalize(dependency.name)
+            needed_by.setdefault(child, set()).add(name)
+            todo.append((child, frozenset(dependency.extras | EXTRAS.get(child, set()))))
+    return needed_by
+
+
+def incomplete(pinned):
+    """What a pinned set lacks: dependencies not pinned, or pinned outside what their parent accepts."""
+    problems = {}
+    for name, version in pinned.items():
+        try:
+            installed = distribution(name).version
+        except PackageNotFoundError:
+            problems[name] = f"pinned {version}, not installed here"
+            continue
+        if installed != version:
+            problems[name] = f"pinned {version}, the workbook's environment has {installed}"
+            continue
+        for dependency in needs(name, frozenset(EXTRAS.get(name, set()))):
+            child = normalize(dependency.name)
+            if child not in pinned:
+                problems[child] = f"needed by {name} ({dependency}), not pinned"
+            elif not dependency.specifier.contains(pinned[child], prereleases=True):
+                problems[child] = f"pinned {pinned[child]}, but {name} needs {dependency}"
+    return problems
+
+
+def declared(project, key=None):
+    lines = (
+        project.get("dependencies", [])
+        if key is None
+        else project.get("optional-dependencies", {}).get(key, [])
+    )
+    return {normalize(Requirement(line).name): Requirement(line) for line in lines}
+
+
 @pytest.fixture(scope="module")
 def service(services):
     return services / "task-service"
@@ -111,36 +200,64 @@ def test_code_imports_only_listed_packages(service, runtime):
 
 
 def test_every_listed_package_is_needed(service, runtime):
-    """every package in requirements.txt is imported by src/ or needed to run it"""
-    used = set().union(*(providers(m) for m in third_party_imports(service / "src")))
-    unused = [r.name for r in runtime if normalize(r.name) not in used | set(RUNTIME_ONLY)]
-    assert not unused, f"listed but never imported: {unused} (the image carries them for nothing)"
+    """every package in requirements.txt is imported by src/, needed to run it, or needed by one that is"""
+    direct = set().union(*(providers(m) for m in third_party_imports(service / "src"))) | set(RUNTIME_ONLY)
+    needed = tree([Requirement(name) for name in sorted(direct)])
+    unused = [r.name for r in runtime if normalize(r.name) not in needed]
+    assert (
+        not unused
+    ), f"listed but neither imported, run nor needed by what is: {unused} (shipped for nothing)"
 
 
-def test_dev_requirements_add_the_tools(service, runtime):
-    """requirements-dev.txt includes requirements.txt and pins the test and lint tools tests/ needs"""
-    path = service / "requirements-dev.txt"
-    assert path.is_file(), "no task-service/requirements-dev.txt"
-    text = path.read_text(encoding="utf-8")
-    assert re.search(
-        r"^-r\s+requirements\.txt\s*$", text, re.M
-    ), "requirements-dev.txt does not include -r requirements.txt"
-    dev = [Requirement(line) for line in requirement_lines(path)]
-    pinned = {normalize(r.name) for r in dev if any(s.operator == "==" for s in r.specifier)}
-    missing = [tool for tool in DEV_TOOLS if tool not in pinned]
-    assert not missing, f"not pinned in requirements-dev.txt: {missing}"
-    listed = pinned | {normalize(r.name) for r in runtime}
+def test_requirements_complete(service, runtime):
+    """requirements.txt pins the whole runtime tree, each package at the workbook's locked version"""
+    pinned = pins(service / "requirements.txt")
+    problems = incomplete(pinned)
+    assert not problems, f"requirements.txt is not the complete tree: {problems}"
+    lock = workbook_lock()
+    differ = {
+        name: f"{version}, the lock has {lock[name]}"
+        for name, version in pinned.items()
+        if lock.get(name, version) != version
+    }
+    assert not differ, f"pinned at other versions than requirements/workbook.txt: {differ}"
+
+
+def test_dev_requirements_add_the_tools(service, runtime, pyproject):
+    """the dev extra names the tools tests/ needs; requirements-dev.txt pins them and requirements.txt"""
+    dev_extra = declared(pyproject.get("project", {}), "dev")
+    missing = [tool for tool in DEV_TOOLS if tool not in dev_extra]
+    assert not missing, f"[project.optional-dependencies] dev does not name: {missing}"
+    runtime_pins = {normalize(r.name) for r in runtime}
     tests = service / "tests"
     unlisted = {}
     for module in sorted(third_party_imports(tests) if tests.is_dir() else []):
         owners = providers(module)
-        if owners and not owners & listed:
+        if owners and not owners & (set(dev_extra) | runtime_pins):
             unlisted[module] = sorted(owners)
-    assert not unlisted, f"tests/ imports what neither requirements file lists: {unlisted}"
+    assert not unlisted, f"tests/ imports what neither dependencies nor the dev extra names: {unlisted}"
+    path = service / "requirements-dev.txt"
+    assert path.is_file(), "no task-service/requirements-dev.txt"
+    dev = pins(path)
+    loose = [line for line in requirement_lines(path) if normalize(Requirement(line).name) not in dev]
+    assert not loose, f"requirements-dev.txt: not pinned with ==: {loose}"
+    runtime_versions = pins(service / "requirements.txt")
+    differ = {n: (v, dev.get(n)) for n, v in runtime_versions.items() if dev.get(n) != v}
+    assert not differ, f"requirements-dev.txt lacks or moves pins of requirements.txt: {differ}"
+    outside = [
+        f"{r} (pinned {dev.get(n)})"
+        for n, r in dev_extra.items()
+        if n not in dev or not r.specifier.contains(dev[n], prereleases=True)
+    ]
+    assert (
+        not outside
+    ), f"the dev extra's tools are not pinned within their range in requirements-dev.txt: {outside}"
+    problems = incomplete(dev)
+    assert not problems, f"requirements-dev.txt is not the complete tree: {problems}"
 
 
-def test_pyproject_metadata_agrees(load_service, pyproject, runtime):
-    """[project] names the service, its version (src.__version__), Python 3.11+ and the same dependencies"""
+def test_pyproject_metadata_agrees(load_service, service, pyproject, runtime):
+    """[project] names the service, its version, Python 3.11+ and what requirements.txt is built from"""
     project = pyproject.get("project", {})
     assert project.get("name") == "task-service", "[project] name must be task-service"
     assert (
@@ -149,17 +266,46 @@ def test_pyproject_metadata_agrees(load_service, pyproject, runtime):
     assert Version("3.11") in SpecifierSet(
         project.get("requires-python", "")
     ), "requires-python excludes 3.11"
-    declared = {normalize(Requirement(d).name): Requirement(d) for d in project.get("dependencies", [])}
-    pins = {normalize(r.name): r for r in runtime}
-    assert set(declared) == set(pins), (
-        f"[project] dependencies vs requirements.txt: only in pyproject {sorted(set(declared) - set(pins))}, "
-        f"only in requirements.txt {sorted(set(pins) - set(declared))}"
-    )
-    for name, requirement in declared.items():
-        pinned = next(iter(pins[name].specifier)).version
+    dependencies = declared(project)
+    direct = set().union(*(providers(m) for m in third_party_imports(service / "src"))) | set(RUNTIME_ONLY)
+    undeclared = sorted(direct - set(dependencies))
+    assert not undeclared, f"src/ imports or runs what [project] dependencies does not name: {undeclared}"
+    pinned = pins(service / "requirements.txt")
+    for name, requirement in dependencies.items():
+        assert name in pinned, f"{requirement} is in [project] dependencies, not in requirements.txt"
         assert requirement.specifier.contains(
-            pinned, prereleases=True
-        ), f"{name}=={pinned} is outside {requirement}"
+            pinned[name], prereleases=True
+        ), f"{name}=={pinned[name]} is outside {requirement}"
+    compiled = set(tree(list(dependencies.values())))
+    assert set(pinned) == compiled, (
+        "requirements.txt is not the tree of [project] dependencies: "
+        f"not needed {sorted(set(pinned) - compiled)}, missing {sorted(compiled - set(pinned))}"
+    )
+
+
+def test_service_is_not_installed_as_packages(service, pyproject, tmp_path):
+    """pyproject.toml declares a build system; installing it adds no api, config or models package"""
+    build = pyproject.get("build-system", {})
+    assert build.get("build-backend") and build.get(
+        "requires"
+    ), "[build-system] needs requires and build-backend"
+    copy = tmp_path / "task-service"  # built outside the service: no build/ or *.egg-info left in it
+    shutil.copytree(
+        service, copy, ignore=shutil.ignore_patterns("__pycache__", "*.db", ".venv", "build", "*.egg-info")
+    )
+    wheels = tmp_path / "wheel"
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
+    done = run([*command, "--wheel-dir", str(wheels), str(copy)], timeout=300)
+    assert done.ok, f"pip wheel . fails:\n{done.output.strip()[-1500:]}"
+    wheel = next(wheels.glob("*.whl"))
+    installed = {
+        name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if ".dist-info/" not in name
+    }
+    top_level = {name.removesuffix(".py") for name in installed}
+    assert not top_level & SUBPACKAGES, (
+        f"pip install . would install {sorted(top_level & SUBPACKAGES)} as top-level packages "
+        "(setuptools reads src/ as a src layout): set [tool.setuptools] packages"
+    )
 
 
 def test_pyproject_configures_the_tools(pyproject):

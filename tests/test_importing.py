@@ -42,3 +42,25 @@ def test_purge_forgets_only_modules_from_the_services_root(isolated_workspace):
 def test_a_missing_service_says_what_to_run():
     with pytest.raises(ServiceNotFound, match="run its %%service cells first"):
         import_service("nowhere")
+
+
+def test_several_modules_in_one_call_share_one_import(isolated_workspace):
+    write(isolated_workspace, "alpha", "alpha")
+    main, helper = import_service("alpha", "src.main", "src.helper")
+    assert main.SERVICE == helper.NAME == "alpha"
+    assert sys.modules["src.helper"] is helper  # the very module main imported, not a second copy
+    write(isolated_workspace, "alpha", "renamed")
+    main, helper = import_service("alpha", "src.main", "src.helper")
+    assert (main.SERVICE, helper.NAME) == ("renamed", "renamed")
+
+
+def test_one_module_is_returned_as_a_module_not_a_tuple(isolated_workspace):
+    write(isolated_workspace, "alpha", "alpha")
+    assert import_service("alpha", "src.helper").NAME == "alpha"
+    assert import_service("alpha").__name__ == "src.main"
+
+
+def test_a_missing_module_among_several_names_it(isolated_workspace):
+    write(isolated_workspace, "alpha", "alpha")
+    with pytest.raises(ModuleNotFoundError, match="src.nothing"):
+        import_service("alpha", "src.main", "src.nothing")

@@ -71,3 +71,22 @@ def test_checkpoint_refuses_unknown_ids_and_corrupt_progress(shell, tmp_path):
     with pytest.raises(UsageError, match="corrupt"):
         shell.run_line_magic("begin", "00-orientation")
     assert corrupt.read_text() == "{oops"
+
+
+def test_loading_the_extension_prepares_the_kernel(shell):
+    import logging
+    import sys
+    import warnings
+
+    from workbook import magics
+
+    logging.getLogger("httpx").setLevel(logging.NOTSET)
+    magics.prepare_kernel()
+    assert sys.dont_write_bytecode
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    with warnings.catch_warnings(record=True) as caught:
+        magics.prepare_kernel()  # inside catch_warnings, which restores the filters afterwards
+        warnings.simplefilter("always", UserWarning)
+        warnings.warn("Using `httpx` with `starlette.testclient` is deprecated", DeprecationWarning)
+        warnings.warn("a warning about the learner's code", UserWarning)
+    assert [str(w.message) for w in caught] == ["a warning about the learner's code"]

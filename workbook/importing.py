@@ -10,6 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import overload
 
 from .errors import UserError
 from .paths import services_root
@@ -58,10 +59,27 @@ def activate_service(service: str, root: Path | None = None) -> Path:
     return folder
 
 
-def import_service(service: str, module: str = "src.main", root: Path | None = None) -> ModuleType:
-    """Import `module` from `service` as it is on disk now."""
+@overload
+def import_service(service: str, module: str = "src.main", /, *, root: Path | None = None) -> ModuleType: ...
+
+
+@overload
+def import_service(
+    service: str, module: str, other: str, /, *more: str, root: Path | None = None
+) -> tuple[ModuleType, ...]: ...
+
+
+def import_service(
+    service: str, *modules: str, root: Path | None = None
+) -> ModuleType | tuple[ModuleType, ...]:
+    """Import `modules` from `service` as they are on disk now (default `src.main`).
+
+    One module gives that module; several give a tuple, in order, imported after one purge: so
+    `main, settings = import_service("task-service", "src.main", "src.config.settings")` gives the
+    very settings module `main` imported, not a second copy of it."""
     activate_service(service, root)
-    return importlib.import_module(module)
+    loaded = tuple(importlib.import_module(module) for module in modules or ("src.main",))
+    return loaded[0] if len(loaded) == 1 else loaded
 
 
 def _is_under(entry: str, root: Path) -> bool:

@@ -1,4 +1,7 @@
-"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`.
+"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`, and the kernel's set-up.
+
+`%load_ext workbook` is every notebook's first line, so what every notebook would otherwise repeat in
+its first cells happens here once: the same kernel state in every notebook, replayed or run by hand.
 
 A `UserError` in any magic (a bad path, an unknown checkpoint, a broken registry, a corrupt progress
 file) is shown as one line, as IPython shows a usage error; anything else is a bug and keeps its
@@ -6,7 +9,9 @@ traceback."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import warnings
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -59,6 +64,22 @@ class WorkbookMagics(Magics):
         print(render(result))
 
 
-def load(ipython: object) -> None:
+# Starlette's TestClient warns about its HTTP library with some versions and not others: a notice about a
+# library, not about the learner's code, that would make stored outputs differ between environments.
+TEST_CLIENT_NOTICE = "Using `httpx` with `starlette.testclient`"
+# httpx logs every request at INFO; once a service configures its JSON logging at INFO, each TestClient
+# call would add a line the cell never asked for.
+QUIET_LOGGERS = ("httpx",)
+
+
+def prepare_kernel() -> None:
+    """The kernel state every notebook needs before its first demonstration."""
     sys.dont_write_bytecode = True  # rewritten files of the same size must never import stale
+    warnings.filterwarnings("ignore", message=TEST_CLIENT_NOTICE)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def load(ipython: object) -> None:
+    prepare_kernel()
     ipython.register_magics(WorkbookMagics)  # type: ignore[attr-defined]
