@@ -61,7 +61,10 @@ class OwnedPostgres:
             raise RuntimeError(f"PostgreSQL {what} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
 
     def start(self) -> OwnedPostgres:
-        """initdb (first time only) and start on a free port on 127.0.0.1; waits until it accepts."""
+        """initdb (first time only) and start on a free port on 127.0.0.1; waits until it accepts.
+
+        `root` must be reachable by the postgres user: a pytest tmp_path (mode 700, root's) is not."""
+        self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             owner = pwd.getpwnam(RUN_AS)
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
