@@ -37,11 +37,24 @@ def services_root() -> Path:
         return Path(os.environ["GATES_SERVICES_DIR"]).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="gates-services-"))
     _scratch.append(scratch)
-    env = {**os.environ, "WORKBOOK_SERVICES_DIR": str(scratch / "services"), "WORKBOOK_STATE_DIR": str(scratch / "state")}
+    env = {
+        **os.environ,
+        "WORKBOOK_SERVICES_DIR": str(scratch / "services"),
+        "WORKBOOK_STATE_DIR": str(scratch / "state"),
+    }
     (scratch / "services").mkdir()
-    listing = subprocess.run([sys.executable, "-m", "workbook", "checkpoints"], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        [sys.executable, "-m", "workbook", "checkpoints"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     last = listing.stdout.strip().splitlines()[-1].split()[0]
-    reset = subprocess.run([sys.executable, "-m", "workbook", "reset", last], cwd=REPO, env=env, capture_output=True, text=True)
+    reset = subprocess.run(
+        [sys.executable, "-m", "workbook", "reset", last], cwd=REPO, env=env, capture_output=True, text=True
+    )
     if reset.returncode != 0:
         raise RuntimeError(f"could not lay out the reference services: {reset.stdout}{reset.stderr}")
     return scratch / "services"

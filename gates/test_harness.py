@@ -36,11 +36,15 @@ def owned() -> Iterator[OwnedPostgres]:
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, databases.Database]]:
     scratch = tmp_path_factory.mktemp("baseline")
     database = databases.sqlite(scratch)
-    with Server(BASELINE, BASELINE_DIR, env={"DATABASE_URL": database.url}, log_path=scratch / "log") as server:
+    with Server(
+        BASELINE, BASELINE_DIR, env={"DATABASE_URL": database.url}, log_path=scratch / "log"
+    ) as server:
         yield server, database
 
 
-def test_load_generator_sends_every_call_and_counts_every_answer(baseline: tuple[Server, databases.Database]) -> None:
+def test_load_generator_sends_every_call_and_counts_every_answer(
+    baseline: tuple[Server, databases.Database],
+) -> None:
     server, database = baseline
     before = database.count(TASKS.table)
     calls = [Call("POST", TASKS.collection, TASKS.create(n)) for n in range(1000)]

@@ -79,7 +79,9 @@ async def exercise(scene: Scene, how: str, live: load.Poller) -> Record:
             n = 0
             while not stop.is_set():
                 n += 1
-                outcome = await load.send(session, Call("POST", resource.collection, resource.create(number * 100000 + n)))
+                outcome = await load.send(
+                    session, Call("POST", resource.collection, resource.create(number * 100000 + n))
+                )
                 record.writes.append(outcome)
                 if outcome.status != 201:
                     await asyncio.sleep(0.05)
@@ -143,7 +145,9 @@ def test_database_outage_is_503_then_recovers_and_loses_nothing(scene: Scene, ho
         seen = "never" if first_503 is None else f"after {first_503:.1f} s"
         problems.append(f"503 with Retry-After {seen} (wanted within {UNAVAILABLE_WITHIN:g} s)")
     if others:
-        problems.append(f"during the outage {len(others)} answers were not 503 + Retry-After: {load.tally(others)}")
+        problems.append(
+            f"during the outage {len(others)} answers were not 503 + Retry-After: {load.tally(others)}"
+        )
     if live.failures():
         problems.append(
             f"{live_path} failed {len(live.failures())} of {len(live.outcomes)} probes "
@@ -159,7 +163,8 @@ def test_database_outage_is_503_then_recovers_and_loses_nothing(scene: Scene, ho
         problems.append(f"{len(lost)} of {len(acknowledged)} acknowledged writes are not stored")
     summary = (
         f"database {how} for {OUTAGE_SECONDS:g} s under {WRITERS} writers: "
-        f"answers during it {load.tally(during)} (slowest {max((o.seconds for o in during), default=0):.1f} s), "
+        f"answers during it {load.tally(during)} "
+        f"(slowest {max((o.seconds for o in during), default=0):.1f} s), "
         f"{len(acknowledged)} writes acknowledged"
     )
     assert not problems, summary + ":\n  " + "\n  ".join(problems)

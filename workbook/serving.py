@@ -127,9 +127,7 @@ class Server:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise ServeError(
-            f"{self.profile.name} did not answer {url} within {timeout:g} s:\n{self.log_tail()}"
-        )
+        raise ServeError(f"{self.profile.name} did not answer {url} within {timeout:g} s:\n{self.log_tail()}")
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

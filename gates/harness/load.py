@@ -59,12 +59,12 @@ async def send(session: httpx.AsyncClient, call: Call) -> Outcome:
         body = answer.json() if answer.content else None
     except ValueError:
         body = answer.text
-    return Outcome(call, started, time.monotonic() - started, answer.status_code, "", dict(answer.headers), body)
+    return Outcome(
+        call, started, time.monotonic() - started, answer.status_code, "", dict(answer.headers), body
+    )
 
 
-async def run(
-    base_url: str, calls: Iterable[Call], in_flight: int, timeout: float = 60.0
-) -> list[Outcome]:
+async def run(base_url: str, calls: Iterable[Call], in_flight: int, timeout: float = 60.0) -> list[Outcome]:
     """Send `calls` with at most `in_flight` outstanding; outcomes in the order of `calls`."""
     pending = list(calls)
     outcomes: list[Outcome | None] = [None] * len(pending)

@@ -28,9 +28,13 @@ def binaries() -> Path:
     """The newest Debian PostgreSQL's bin folder (PG_BIN overrides it)."""
     if os.environ.get("PG_BIN"):
         return Path(os.environ["PG_BIN"])
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+    )
     if not versions:
-        raise RuntimeError("PostgreSQL's server binaries are not installed (Debian: apt-get install postgresql)")
+        raise RuntimeError(
+            "PostgreSQL's server binaries are not installed (Debian: apt-get install postgresql)"
+        )
     return versions[-1].parent
 
 
@@ -70,10 +74,27 @@ class OwnedPostgres:
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
         if not self.data.exists():
             # trust on loopback only: a throwaway cluster no one else can reach.
-            self._check(self._as_owner("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"), "initdb")
+            self._check(
+                self._as_owner(
+                    "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+                ),
+                "initdb",
+            )
         self.port = self.port or free_port()
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        done = self._as_owner("pg_ctl", "-D", str(self.data), "-l", str(self.root / "postgres.log"), "-o", options, "-w", "start")
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        done = self._as_owner(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
         self._check(done, "start")
         return self
 
