@@ -217,6 +217,7 @@ def render(pairs: Sequence[tuple[Cell, Cell]], style: str = "text") -> str:
         "errors",
         "ratio",
     ]
+
     def latency(cell: Cell, value: float) -> str:
         return f"{value:.1f}" if cell.requests_per_second else "-"  # no request finished
 
