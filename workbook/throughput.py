@@ -79,6 +79,11 @@ class Cell:
     p99_ms: float
     errors: int  # non-2xx/3xx answers plus connect, read, write and timeout errors
 
+    @property
+    def hung(self) -> bool:
+        """No request finished: wrk counts no error for a request that never answers."""
+        return self.requests_per_second == 0
+
 
 def parse(output: str, app: str, connections: int) -> Cell:
     """The cell from wrk's output, read from the JSON line the script prints."""
@@ -219,7 +224,10 @@ def render(pairs: Sequence[tuple[Cell, Cell]], style: str = "text") -> str:
     ]
 
     def latency(cell: Cell, value: float) -> str:
-        return f"{value:.1f}" if cell.requests_per_second else "-"  # no request finished
+        return "-" if cell.hung else f"{value:.1f}"
+
+    def errors(cell: Cell) -> str:
+        return "all hung" if cell.hung else str(cell.errors)
 
     rows = []
     for ours, theirs in pairs:
@@ -230,11 +238,11 @@ def render(pairs: Sequence[tuple[Cell, Cell]], style: str = "text") -> str:
                 f"{ours.requests_per_second:.0f}",
                 latency(ours, ours.p50_ms),
                 latency(ours, ours.p99_ms),
-                ours.errors,
+                errors(ours),
                 f"{theirs.requests_per_second:.0f}",
                 latency(theirs, theirs.p50_ms),
                 latency(theirs, theirs.p99_ms),
-                theirs.errors,
+                errors(theirs),
                 f"{ratio:.2f}",
             ]
         )
