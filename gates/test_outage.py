@@ -167,6 +167,11 @@ def test_database_outage_is_503_then_recovers_and_loses_nothing(scene: Scene, ho
         f"database {how} for {OUTAGE_SECONDS:g} s under {WRITERS} writers: "
         f"answers during it {load.tally(during)} "
         f"(slowest {max((o.seconds for o in during), default=0):.1f} s), "
-        f"{len(acknowledged)} writes acknowledged"
+        f"{len(acknowledged)} writes acknowledged, "
+        + (
+            "no recovery"
+            if record.recovered_at is None
+            else f"recovered {record.recovered_at - t1:.1f} s after"
+        )
     )
     assert not problems, summary + ":\n  " + "\n  ".join(problems)
