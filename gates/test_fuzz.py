@@ -28,8 +28,13 @@ CHECKS = ",".join(
 
 
 def test_fuzz_no_server_error_and_every_answer_conforms(target: Target, tmp_path: Path) -> None:
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    if not schemathesis.is_file():
+        pytest.fail(
+            f"schemathesis is not installed in {Path(sys.executable).parent.parent} (pip install schemathesis)"
+        )
     argv = [
-        str(Path(sys.executable).parent / "schemathesis"),
+        str(schemathesis),
         "run",
         f"{target.base_url}/openapi.json",
         "--checks",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import serve
+from conftest import serve, services_root
 from harness import databases, load
 from harness.databases import Database
 from harness.load import Call, Outcome
@@ -52,8 +52,6 @@ class Record:
 
 @pytest.fixture
 def scene(service: Profile, tmp_path: Path) -> Iterator[Scene]:
-    from conftest import services_root
-
     resource = resource_for(service.name)
     if resource is None:
         pytest.fail(f"{service.name}: gates/harness/resources.py does not describe its API yet")
