@@ -66,3 +66,16 @@ def test_a_server_that_never_answers_is_stopped(tmp_path: Path) -> None:
     assert not silent.running()
     with pytest.raises(ServeError, match="is not running"):
         Server(BASELINE, tmp_path).pid
+
+
+def test_the_log_goes_to_a_scratch_file_not_the_service_folder(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    folder = repo_root() / "gates" / "baseline"
+
+    def files() -> set[Path]:
+        return {path for path in folder.iterdir() if path.name != "__pycache__"}
+
+    before = files()
+    with Server(BASELINE, folder, env=env) as server:
+        assert server.log_path is not None and folder not in server.log_path.parents
+    assert files() == before

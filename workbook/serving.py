@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -95,7 +96,8 @@ class Server:
     def start(self, timeout: float = STARTUP_SECONDS) -> Server:
         self.port = self.port or free_port()
         argv = self.argv or server_argv(self.profile, self.port)
-        log_path = self.log_path or self.folder / f".server-{self.port}.log"
+        # Never into the service's folder: it is the learner's.
+        log_path = self.log_path or Path(tempfile.mkdtemp(prefix="workbook-serve-")) / "server.log"
         self.log_path = log_path
         self._log = log_path.open("wb")
         environment = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
