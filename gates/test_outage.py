@@ -68,7 +68,7 @@ def scene(service: Profile, tmp_path: Path) -> Iterator[Scene]:
         postgres.close()  # thaws first: always runs, also after a failed test
 
 
-async def exercise(scene: Scene, how: str, live: load.Poller) -> Record:
+async def exercise(scene: Scene, how: str) -> Record:
     record = Record()
     stop = asyncio.Event()
     resource = scene.resource
@@ -128,7 +128,7 @@ def test_database_outage_is_503_then_recovers_and_loses_nothing(scene: Scene, ho
 
     async def run() -> tuple[Record, load.Poller]:
         async with load.Poller(scene.server.base_url, live_path) as live:
-            record = await exercise(scene, how, live)
+            record = await exercise(scene, how)
         return record, live
 
     record, live = asyncio.run(asyncio.wait_for(run(), 120 + OUTAGE_SECONDS))

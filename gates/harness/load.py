@@ -34,10 +34,6 @@ class Outcome:
     body: Any = None
 
     @property
-    def server_error(self) -> bool:
-        return self.status is not None and self.status >= 500
-
-    @property
     def label(self) -> str:
         return str(self.status) if self.status is not None else self.error
 
