@@ -11,7 +11,7 @@ WORKBOOK := $(PY) -m workbook
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: help venv lock lab test lint notebooks replay prove checkpoints check reset backups restore \
-        progress doctor outputs images docker bench clean tooling-tests system postgres
+        progress doctor outputs images docker bench clean tooling-tests system postgres gates throughput
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,8 +53,8 @@ tooling-tests: $(STAMP) ## the tooling's own tests, with coverage
 	$(PY) -m pytest tests --cov=workbook --cov-report=term-missing $(PYTEST_ARGS)
 
 lint: $(STAMP) ## black, flake8 and mypy on the tooling
-	$(VENV)/bin/black --check --quiet workbook tests checkpoints
-	$(VENV)/bin/flake8 workbook tests checkpoints
+	$(VENV)/bin/black --check --quiet workbook tests checkpoints gates
+	$(VENV)/bin/flake8 workbook tests checkpoints gates
 	$(VENV)/bin/mypy
 
 notebooks: $(STAMP) ## regenerate the learner notebooks from solutions/ (instructors)
@@ -102,6 +102,13 @@ docker: $(STAMP) images ## build and smoke-test an image of every service in ser
 
 bench: $(STAMP) ## time check, reset and replay against their targets (a table, not a test)
 	@$(WORKBOOK) bench
+
+gates: $(STAMP) ## fuzz, load and break every HTTP service as a real server (-m harness: the harness alone)
+	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} WORKBOOK_REQUIRE_POSTGRES=1 \
+		PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(PY) -m pytest -c gates/pytest.ini gates $(PYTEST_ARGS)
+
+throughput: $(STAMP) ## task-service against a bare FastAPI + SQLAlchemy app at 16, 64, 256 connections (wrk)
+	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} $(PY) -m workbook.throughput
 
 clean: ## remove caches and scratch files (never services/ or your progress)
 	rm -rf .pytest_cache .mypy_cache .coverage htmlcov build *.egg-info

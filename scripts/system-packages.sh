@@ -3,7 +3,7 @@
 # podman/buildah/runc/debootstrap to build images without a Docker engine, Chromium for the
 # browser tests. Only what is missing is installed; without root it says what to install.
 set -euo pipefail
-PACKAGES=(postgresql podman buildah runc debootstrap chromium fonts-liberation)
+PACKAGES=(postgresql podman buildah runc debootstrap chromium fonts-liberation wrk)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,0 +1,64 @@
+"""Fuzz gate: schemathesis against the OpenAPI document the service serves, with a fixed seed
+and a bounded number of examples per operation. Any 5xx, or any answer that does not match the
+document (status, content type, headers, body schema), fails the gate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Target
+
+pytestmark = pytest.mark.fuzz
+
+SEED = 20261201
+EXAMPLES = int(os.environ.get("GATES_FUZZ_EXAMPLES", "100"))
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+    ]
+)
+
+
+def test_fuzz_no_server_error_and_every_answer_conforms(target: Target, tmp_path: Path) -> None:
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    if not schemathesis.is_file():
+        pytest.fail(f"schemathesis is not installed in {sys.prefix} (pip install schemathesis)")
+    argv = [
+        str(schemathesis),
+        "run",
+        f"{target.base_url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(EXAMPLES),
+        "--workers",
+        "1",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--request-timeout",
+        "10",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    # cwd: schemathesis keeps its example database in ./.schemathesis, not in the repository.
+    done = subprocess.run(
+        argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}
+    )
+    report = done.stdout + done.stderr
+    (tmp_path / "schemathesis.txt").write_text(report)
+    assert done.returncode == 0, (
+        f"schemathesis found problems (seed {SEED}):\n{report[-6000:]}\n"
+        f"--- service log:\n{target.server.log_tail(12)}"
+    )
