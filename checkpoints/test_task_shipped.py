@@ -55,7 +55,7 @@ def leaves_no_caches(service):
 def run_in(service, scratch, *command, timeout=600):
     env = {key: value for key, value in os.environ.items() if key != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
     env.update(PYTHONDONTWRITEBYTECODE="1", NO_COLOR="1", MYPY_CACHE_DIR=str(scratch / "mypy"))
-    return subprocess.run(command, cwd=service, capture_output=True, text=True, env=env, timeout=timeout)
+    return process.run(command, cwd=service, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

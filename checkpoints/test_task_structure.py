@@ -1,10 +1,11 @@
 """Checkpoint task-structure: the task-service's folders, packages and entry point (step 2.1)."""
 
 import shutil
-import subprocess
 import sys
 
 import pytest
+
+from workbook import process
 
 PACKAGES = ["src", "src/api", "src/models", "src/database", "src/config", "src/observability"]
 
@@ -36,11 +37,10 @@ def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
         pytest.skip("git is not installed")
     assert (service / ".gitignore").is_file(), "no task-service/.gitignore"
     shutil.copy(service / ".gitignore", tmp_path / ".gitignore")
-    subprocess.run([git, "init", "-q", str(tmp_path)], check=True)
+    assert process.run([git, "init", "-q", str(tmp_path)]).ok
 
     def ignored(path: str) -> bool:
-        result = subprocess.run([git, "check-ignore", "-q", path], cwd=tmp_path)
-        return result.returncode == 0
+        return process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
 
     for path in [".env", "task_service.db", "task_service.db-wal", "src/__pycache__/main.pyc"]:
         assert ignored(path), f"{path} is not ignored"
@@ -50,9 +50,7 @@ def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
 
 def test_python_m_src_help(service):
     """`python -m src --help` explains how to start the service"""
-    result = subprocess.run(
-        [sys.executable, "-m", "src", "--help"], cwd=service, capture_output=True, text=True, timeout=60
-    )
+    result = process.run([sys.executable, "-m", "src", "--help"], cwd=service, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--port" in result.stdout and "--host" in result.stdout
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 from .errors import UserError
 from .paths import services_root
 from .regions import drop_markers
+from .text import plural
 
 if TYPE_CHECKING:
     from .cells import Write
@@ -57,7 +58,7 @@ def write_service_file(service: str, path: str, cell_source: str, root: Path | N
 def describe(service: str, path: str, cell_source: str) -> str:
     """The one stable line the magic prints."""
     lines = file_text(cell_source).count("\n")
-    return f"wrote {service}/{PurePosixPath(path)} ({lines} line{'' if lines == 1 else 's'})"
+    return f"wrote {service}/{PurePosixPath(path)} ({plural(lines, 'line')})"
 
 
 def write_all(writes: Iterable["Write"], root: Path) -> list[Path]:
