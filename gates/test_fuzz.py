@@ -23,6 +23,7 @@ CHECKS = ",".join(
         "content_type_conformance",
         "response_headers_conformance",
         "response_schema_conformance",
+        "positive_data_acceptance",
     ]
 )
 
