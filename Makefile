@@ -100,8 +100,9 @@ images: ## podman without a Docker engine: configure it and make python:3.11-sli
 docker: $(STAMP) images ## build and smoke-test an image of every service in services/ (REFERENCE=1: the solutions')
 	@$(WORKBOOK) docker $(if $(REFERENCE),--reference)
 
-bench: $(STAMP) ## time check, reset and replay against their targets (a table, not a test)
+bench: $(STAMP) ## time check, reset and replay against their targets, then the throughput table (informs, never gates)
 	@$(WORKBOOK) bench
+	@$(MAKE) --no-print-directory throughput
 
 gates: $(STAMP) ## fuzz, load and break every HTTP service as a real server (-m harness: the harness alone)
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} WORKBOOK_REQUIRE_POSTGRES=1 \
