@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from harness import databases
 from harness.databases import Database
 from harness.resources import Resource, resource_for
 
+from workbook import process
 from workbook.serving import Server
 from workbook.services import Profile, profile_for
 
@@ -43,19 +44,12 @@ def services_root() -> Path:
         "WORKBOOK_STATE_DIR": str(scratch / "state"),
     }
     (scratch / "services").mkdir()
-    listing = subprocess.run(
-        [sys.executable, "-m", "workbook", "checkpoints"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listing = process.run([sys.executable, "-m", "workbook", "checkpoints"], cwd=REPO, env=env)
+    if not listing.ok:
+        raise RuntimeError(f"could not list the checkpoints: {listing.output}")
     last = listing.stdout.strip().splitlines()[-1].split()[0]
-    reset = subprocess.run(
-        [sys.executable, "-m", "workbook", "reset", last], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    if reset.returncode != 0:
+    reset = process.run([sys.executable, "-m", "workbook", "reset", last], cwd=REPO, env=env)
+    if not reset.ok:
         raise RuntimeError(f"could not lay out the reference services: {reset.stdout}{reset.stderr}")
     return scratch / "services"
 

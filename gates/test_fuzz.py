@@ -5,12 +5,14 @@ document (status, content type, headers, body schema), fails the gate."""
 from __future__ import annotations
 
 import os
-import subprocess
+
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import Target
+
+from workbook import process
 
 pytestmark = pytest.mark.fuzz
 
@@ -54,9 +56,7 @@ def test_fuzz_no_server_error_and_every_answer_conforms(target: Target, tmp_path
         str(tmp_path),
     ]
     # cwd: schemathesis keeps its example database in ./.schemathesis, not in the repository.
-    done = subprocess.run(
-        argv, cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}
-    )
+    done = process.run(argv, cwd=tmp_path, extra_env={"NO_COLOR": "1"}, timeout=300)
     report = done.stdout + done.stderr
     (tmp_path / "schemathesis.txt").write_text(report)
     assert done.returncode == 0, (

@@ -11,7 +11,7 @@ import os
 import pwd
 import shutil
 import signal
-import subprocess
+
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 
+from workbook import process
 from workbook.serving import free_port
 
 RUN_AS = "postgres"
@@ -52,13 +53,13 @@ class OwnedPostgres:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def _as_owner(self, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def _as_owner(self, *argv: str, timeout: float = 60) -> process.Completed:
         command = [str(binaries() / argv[0]), *argv[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", RUN_AS, "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        return process.run(command, timeout=timeout)
 
-    def _check(self, done: subprocess.CompletedProcess[str], what: str) -> None:
+    def _check(self, done: process.Completed, what: str) -> None:
         if done.returncode != 0:
             log = self.root / "postgres.log"
             tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
@@ -114,9 +115,9 @@ class OwnedPostgres:
 
     def freeze(self) -> None:
         """SIGSTOP the postmaster and every backend: connections stay open, nothing answers."""
-        for process in self.processes():
-            os.kill(process.pid, signal.SIGSTOP)
-            self.frozen.append(process.pid)
+        for member in self.processes():
+            os.kill(member.pid, signal.SIGSTOP)
+            self.frozen.append(member.pid)
 
     def thaw(self) -> None:
         for pid in self.frozen:
@@ -131,9 +132,9 @@ class OwnedPostgres:
         self.thaw()
         if self.data.exists() and self.running():
             self._as_owner("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        for process in self.processes():  # a postmaster pg_ctl could not stop
+        for member in self.processes():  # a postmaster pg_ctl could not stop
             try:
-                process.kill()
+                member.kill()
             except psutil.Error:
                 pass
         time.sleep(0.1)
