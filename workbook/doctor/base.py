@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Literal, Mapping, Protocol, Sequence, TypeVar
 
 from .. import process, text
+from ..paths import repo_root
 from ..services import Kind, Profile, profile_for
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -98,12 +99,13 @@ def first_error_line(done: process.Completed) -> str:
 
 
 def shown(path: Path) -> str:
-    """A path as the learner types it: relative to the current folder when under it."""
+    """A path as the learner types it: relative to the current folder when under it, else to the
+    repository (a notebook's kernel runs in notebooks/ or in a scratch folder)."""
     absolute = Path(os.path.abspath(path))  # symlinks kept: a venv's python stays in the venv
-    try:
-        return str(absolute.relative_to(Path.cwd())) or "."
-    except ValueError:
-        return str(absolute)
+    for base in (Path.cwd(), repo_root()):
+        if absolute.is_relative_to(base):
+            return str(absolute.relative_to(base)) or "."
+    return str(absolute)
 
 
 def listed(items: Sequence[str], most: int = 3) -> str:
