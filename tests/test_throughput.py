@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from workbook import throughput
+from workbook import databases, throughput
 from workbook.paths import repo_root
 from workbook.throughput import BASELINE, BenchError, Cell
 
@@ -50,7 +50,7 @@ def test_wrk_missing_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def test_a_sqlite_database_without_a_server(tmp_path: Path) -> None:
-    with throughput.fresh_database(None, tmp_path) as url:
+    with databases.fresh_database(None, tmp_path, "bench") as url:
         assert url.startswith("sqlite:///") and str(tmp_path) in url
 
 
@@ -107,7 +107,7 @@ def test_a_fresh_postgresql_database_is_dropped_afterwards(tmp_path: Path) -> No
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set (scripts/postgres.sh prints one)")
-    with throughput.fresh_database(server.replace("+psycopg", ""), tmp_path) as url:
+    with databases.fresh_database(server.replace("+psycopg", ""), tmp_path, "bench") as url:
         engine = create_engine(url)
         with engine.connect() as connection:
             assert connection.execute(text("SELECT current_database()")).scalar_one().startswith("bench_")

@@ -15,16 +15,13 @@ import shutil
 import sys
 import tempfile
 import urllib.request
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from . import process
+from .databases import fresh_database
 from .errors import UserError
 from .paths import repo_root
 from .serving import Server
@@ -140,33 +137,12 @@ def seed(base_url: str, count: int) -> int:
     return first
 
 
-@contextmanager
-def fresh_database(server_url: str | None, scratch: Path) -> Iterator[str]:
-    """A new empty database: on the PostgreSQL server `server_url` names, else a SQLite file."""
-    if not server_url:
-        yield f"sqlite:///{scratch / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    url = make_url(server_url)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def measure_one(
     app: Profile, folder: Path, connections: int, seconds: int, server_url: str | None, scratch: Path
 ) -> Cell:
     script = scratch / "bench.lua"
     script.write_text(SCRIPT)
-    with fresh_database(server_url, scratch) as database_url:
+    with fresh_database(server_url, scratch, "bench") as database_url:
         log = scratch / f"{app.name}-{connections}.log"
         with Server(app, folder, env={"DATABASE_URL": database_url}, log_path=log) as server:
             first = seed(server.base_url, SEEDED)

@@ -4,13 +4,13 @@ counts are exact; read directly, not through the service, so "stored" means stor
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+
+from workbook.databases import create_database, drop_database
 
 
 @dataclass
@@ -54,13 +54,7 @@ class Database:
     def drop(self) -> None:
         self.dispose()
         if self.kind == "postgresql" and self.admin_url:
-            name = make_url(self.url).database
-            admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            finally:
-                admin.dispose()
+            drop_database(self.url, self.admin_url)
 
 
 def sqlite(folder: Path) -> Database:
@@ -69,15 +63,4 @@ def sqlite(folder: Path) -> Database:
 
 def postgresql(server_url: str) -> Database:
     """A new, empty database on the server `server_url` points at (its role needs CREATEDB)."""
-    url = make_url(server_url)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    name = f"gates_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    admin_url = url.render_as_string(hide_password=False)
-    return Database("postgresql", url.set(database=name).render_as_string(hide_password=False), admin_url)
+    return Database("postgresql", *create_database(server_url, "gates"))
