@@ -33,7 +33,8 @@ from typing import Callable
 
 from . import dockerfile, process
 from .cells import Write, all_events
-from .engine import Engine, Runner, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
+from .engine import Engine, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
+from .process import Runner
 from .paths import services_root, solutions_dir
 from .process import Completed
 from .services import Profile, profile_for

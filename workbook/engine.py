@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Protocol, Sequence
+from typing import Callable, Sequence
 
-from .process import Completed, LineSink
+from .process import Runner
 
 Which = Callable[[str], "str | None"]
 
@@ -22,21 +22,6 @@ INSTALL_HINT = (
 # Where hosts keep their CA bundle; mounted where Debian's OpenSSL (and so pip) reads it.
 CA_BUNDLES = (Path("/etc/ssl/certs/ca-certificates.crt"), Path("/etc/pki/tls/certs/ca-bundle.crt"))
 CA_TARGET = "/etc/ssl/certs/ca-certificates.crt"
-
-
-class Runner(Protocol):
-    """What runs an engine command: `process.run` itself, or a test's fake engine."""
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        extra_env: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        on_line: LineSink | None = None,
-    ) -> Completed: ...
 
 
 @dataclass(frozen=True)

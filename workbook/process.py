@@ -12,11 +12,26 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 LineSink = Callable[[str], None]
 MISSING = 127  # what a shell answers for a command it cannot find
 TIMED_OUT = 124  # what coreutils' `timeout` answers
+
+
+class Runner(Protocol):
+    """`run`'s shape: what a caller that lets tests stand in for commands accepts."""
+
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        on_line: LineSink | None = None,
+    ) -> Completed: ...
 
 
 @dataclass(frozen=True)

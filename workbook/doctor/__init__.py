@@ -15,7 +15,8 @@ from typing import Callable, Mapping
 from .. import process
 from ..paths import services_root
 from . import database, dockerfiles, engine, fixtures, handler, imports, init_files, interpreter, telemetry
-from .base import Context, Finding, Runner, Status, default_which, render, run_jobs
+from ..process import Runner
+from .base import Context, Finding, Status, default_which, render, run_jobs
 
 CHECKS = (interpreter, init_files, imports, handler, database, fixtures, engine, dockerfiles, telemetry)
 

@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal, Mapping, Protocol, Sequence, TypeVar
+from typing import Callable, Literal, Mapping, Sequence, TypeVar
 
 from .. import process, text
 from ..paths import repo_root
@@ -33,19 +33,6 @@ class Finding:
     fix: str = ""
 
 
-class Runner(Protocol):
-    """`workbook.process.run`'s shape, so tests can stand in for it."""
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path | str | None = None,
-        env: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-    ) -> process.Completed: ...
-
-
 def default_which(name: str) -> str | None:
     """A tool on PATH, else one installed next to this interpreter (the venv's bin/, e.g. hadolint)."""
     sibling = Path(sys.executable).parent / name
@@ -60,7 +47,7 @@ class Context:
     root: Path
     env: Mapping[str, str]
     which: Callable[[str], str | None] = default_which
-    run: Runner = process.run
+    run: process.Runner = process.run
     python: str = sys.executable
 
     def command(
