@@ -155,8 +155,12 @@ def test_database_down_503_everywhere(task_app, client):
         live = http.get("/health/live")
     assert "/checkpoint/database" in answers and "/health/ready" in answers
     for path, response in answers.items():
-        assert response.status_code == 503, f"GET {path} answered {response.status_code}: {response.text[:200]}"
-        assert response.json()["error"]["code"] == "database_unavailable", f"GET {path}: {response.text[:200]}"
+        assert (
+            response.status_code == 503
+        ), f"GET {path} answered {response.status_code}: {response.text[:200]}"
+        assert (
+            response.json()["error"]["code"] == "database_unavailable"
+        ), f"GET {path}: {response.text[:200]}"
         retry_after = response.headers.get("retry-after", "")
         assert retry_after.isdigit(), f"GET {path}: Retry-After is {retry_after!r}, not a number of seconds"
     assert live.status_code == 200, "liveness must not depend on the database"
@@ -235,6 +239,8 @@ def test_request_id(task_app, client):
     assert sent.headers.get("x-request-id") == "order-42.retry_1:a-b"
     for label, response in [("500 characters", unsafe), ("with a space", spaces)]:
         returned = response.headers.get("x-request-id", "")
-        assert returned and len(returned) <= 128 and " " not in returned, f"an id {label} came back as {returned!r}"
+        assert (
+            returned and len(returned) <= 128 and " " not in returned
+        ), f"an id {label} came back as {returned!r}"
     made = [response.headers.get("x-request-id") for response in missing]
     assert all(made) and made[0] != made[1], f"requests without an id got {made}"

@@ -345,9 +345,9 @@ def test_one_log_record_per_500(service: Service) -> None:
     assert "checkpoint: a bug" in str(error.get("exception", "")), f"no traceback in the line: {error}"
     assert error.get("request_id") == "checkpoint-500", f"the line's request_id: {error.get('request_id')!r}"
     returned = response.headers.get("x-trace-id")
-    assert returned and error.get("trace_id") == returned, (
-        f"the answer's X-Trace-Id {returned!r}, the line's trace_id {error.get('trace_id')!r}"
-    )
+    assert (
+        returned and error.get("trace_id") == returned
+    ), f"the answer's X-Trace-Id {returned!r}, the line's trace_id {error.get('trace_id')!r}"
 
 
 def test_server_log_is_json(service: Service, closed_port: Callable[[], int]) -> None:
