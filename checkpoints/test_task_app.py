@@ -32,6 +32,17 @@ def test_liveness(task_app, client):
     assert response.json() == {"status": "ok"}
 
 
+def test_liveness_needs_no_thread(load_service):
+    """liveness is async def with no dependency: it answers when every worker thread is busy"""
+    health = load_service("task-service", "src.api.health")
+    liveness = getattr(health, "liveness", None)
+    assert liveness is not None, "src/api/health.py has no liveness()"
+    assert inspect.iscoroutinefunction(
+        liveness
+    ), "liveness() is a plain def: FastAPI runs it on a worker thread"
+    assert not inspect.signature(liveness).parameters, "liveness() takes parameters (dependencies)"
+
+
 def test_cors_preflight_allowed_origin(task_app, client):
     """a CORS preflight from a configured origin is allowed, with credentials"""
     with client(task_app()) as http:
