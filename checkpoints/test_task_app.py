@@ -32,6 +32,17 @@ def test_liveness(task_app, client):
     assert response.json() == {"status": "ok"}
 
 
+def test_liveness_needs_no_thread(load_service):
+    """liveness is async def with no dependency: it answers when every worker thread is busy"""
+    health = load_service("task-service", "src.api.health")
+    liveness = getattr(health, "liveness", None)
+    assert liveness is not None, "src/api/health.py has no liveness()"
+    assert inspect.iscoroutinefunction(
+        liveness
+    ), "liveness() is a plain def: FastAPI runs it on a worker thread"
+    assert not inspect.signature(liveness).parameters, "liveness() takes parameters (dependencies)"
+
+
 def test_cors_preflight_allowed_origin(task_app, client):
     """a CORS preflight from a configured origin is allowed, with credentials"""
     with client(task_app()) as http:
@@ -106,3 +117,141 @@ def test_unknown_route_error_body(task_app, client):
     assert missing.json() == {"error": {"code": "not_found", "message": "Not Found", "details": []}}
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+
+
+# A PostgreSQL URL nothing listens at: connecting is refused at once, as when the database is down.
+DATABASE_DOWN = "postgresql+psycopg://workbook:secret@127.0.0.1:1/nothing"
+
+
+def add_probe_routes(app):
+    """Routes the checks need on any app: one that uses the database, one with a bug, one path
+    with two routes (GET and POST), and one that reads a JSON body."""
+    from fastapi import Request
+
+    def uses_database(request: Request):
+        with request.app.state.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return {"database": "answered"}
+
+    def has_a_bug():
+        raise RuntimeError("checkpoint: a bug in a route")
+
+    def echo(body: dict):
+        return {"received": len(body)}
+
+    app.add_api_route("/checkpoint/database", uses_database, methods=["GET"])
+    app.add_api_route("/checkpoint/bug", has_a_bug, methods=["GET"])
+    app.add_api_route("/checkpoint/methods", lambda: {"listed": True}, methods=["GET"])
+    app.add_api_route("/checkpoint/methods", echo, methods=["POST"])
+    app.add_api_route("/checkpoint/echo", echo, methods=["POST"])
+    return app
+
+
+def database_get_paths(app):
+    """Every GET operation of the OpenAPI document without path parameters, except liveness and
+    the probes that use no database."""
+    skipped = {"/health", "/health/live", "/checkpoint/bug", "/checkpoint/methods"}
+    return sorted(
+        path
+        for path, operations in app.openapi()["paths"].items()
+        if "get" in operations and "{" not in path and path not in skipped
+    )
+
+
+def test_database_down_503_everywhere(task_app, client):
+    """with the database down, every route answers 503 database_unavailable with Retry-After"""
+    app = add_probe_routes(task_app(database_url=DATABASE_DOWN))
+    with client(app) as http:
+        answers = {path: http.get(path) for path in database_get_paths(app)}
+        live = http.get("/health/live")
+    assert "/checkpoint/database" in answers and "/health/ready" in answers
+    for path, response in answers.items():
+        assert (
+            response.status_code == 503
+        ), f"GET {path} answered {response.status_code}: {response.text[:200]}"
+        assert (
+            response.json()["error"]["code"] == "database_unavailable"
+        ), f"GET {path}: {response.text[:200]}"
+        retry_after = response.headers.get("retry-after", "")
+        assert retry_after.isdigit(), f"GET {path}: Retry-After is {retry_after!r}, not a number of seconds"
+    assert live.status_code == 200, "liveness must not depend on the database"
+
+
+def test_unexpected_error_500(task_app, client):
+    """a bug answers 500 with the error body and the CORS headers, inside the app"""
+    app = add_probe_routes(task_app())
+    # The client raises what escapes the app: an exception left to Starlette's outermost
+    # ServerErrorMiddleware, which a real server logs again and answers by dropping the connection.
+    with client(app) as http:
+        response = http.get("/checkpoint/bug", headers={"Origin": FRONTEND})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "checkpoint: a bug" not in response.text, "a 500 must not tell the client about the internals"
+    assert response.headers.get("access-control-allow-origin") == FRONTEND, "the 500 lacks the CORS headers"
+
+
+def test_405_allow_lists_every_method(task_app, client):
+    """a 405's Allow header lists every method the path accepts"""
+    with client(add_probe_routes(task_app())) as http:
+        response = http.patch("/checkpoint/methods", json={})
+    assert response.status_code == 405
+    allowed = {method.strip() for method in response.headers.get("allow", "").split(",")}
+    assert {"GET", "POST"} <= allowed, f"Allow: {response.headers.get('allow')!r} (the path has GET and POST)"
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_security_headers(task_app, client):
+    """answers carry nosniff, DENY, a referrer policy, a CSP, and no-store on the API"""
+    with client(task_app()) as http:
+        api = http.get("/health/live")
+        docs = http.get("/docs")
+    expected = {"x-content-type-options": "nosniff", "x-frame-options": "DENY", "cache-control": "no-store"}
+    for name, value in expected.items():
+        assert api.headers.get(name) == value, f"GET /health/live: {name} is {api.headers.get(name)!r}"
+    assert api.headers.get("referrer-policy"), "GET /health/live has no Referrer-Policy"
+    assert "default-src" in api.headers.get("content-security-policy", ""), "no Content-Security-Policy"
+    policy = docs.headers.get("content-security-policy", "")
+    assert "'self'" in policy, f"/docs must be allowed to load its own scripts, CSP: {policy!r}"
+
+
+def test_unknown_host_400(task_app, client):
+    """a Host not in allowed_hosts gets a 400 error body; an allowed one is served"""
+    with client(task_app(allowed_hosts=["tasks.example.com"])) as http:
+        forged = http.get("/health/live", headers={"Host": "evil.example"})
+        allowed = http.get("/health/live", headers={"Host": "tasks.example.com"})
+    assert forged.status_code == 400, f"Host: evil.example answered {forged.status_code}"
+    assert set(forged.json()["error"]) >= {"code", "message", "details"}
+    assert allowed.status_code == 200
+
+
+def test_body_limit_413(task_app, client):
+    """a body over max_body_bytes gets 413 with the error body, by Content-Length or streamed"""
+    with client(add_probe_routes(task_app(max_body_bytes=1000))) as http:
+        small = http.post("/checkpoint/echo", json={"note": "x" * 100})
+        declared = http.post("/checkpoint/echo", json={"note": "x" * 2000})
+        streamed = http.post(
+            "/checkpoint/echo",
+            content=iter([b'{"note": "', b"x" * 2000, b'"}']),  # chunked: no Content-Length
+            headers={"Content-Type": "application/json"},
+        )
+    assert small.status_code == 200, f"a 100-byte body answered {small.status_code}"
+    for label, response in [("with Content-Length", declared), ("chunked", streamed)]:
+        assert response.status_code == 413, f"a 2000-byte body {label} answered {response.status_code}"
+        assert response.json()["error"]["code"], response.text[:200]
+
+
+def test_request_id(task_app, client):
+    """X-Request-ID: a safe one is returned as sent, an unsafe or missing one is replaced"""
+    with client(task_app()) as http:
+        sent = http.get("/health/live", headers={"X-Request-ID": "order-42.retry_1:a-b"})
+        unsafe = http.get("/health/live", headers={"X-Request-ID": "x" * 500})
+        spaces = http.get("/health/live", headers={"X-Request-ID": "two words"})
+        missing = [http.get("/health/live") for _ in range(2)]
+    assert sent.headers.get("x-request-id") == "order-42.retry_1:a-b"
+    for label, response in [("500 characters", unsafe), ("with a space", spaces)]:
+        returned = response.headers.get("x-request-id", "")
+        assert (
+            returned and len(returned) <= 128 and " " not in returned
+        ), f"an id {label} came back as {returned!r}"
+    made = [response.headers.get("x-request-id") for response in missing]
+    assert all(made) and made[0] != made[1], f"requests without an id got {made}"

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +30,7 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProces
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from workbook.paths import repo_root
+from workbook.paths import repo_root, services_root
 
 LoadService = Callable[[str, str], ModuleType]
 TASKS = "/api/v1/tasks"
@@ -157,9 +159,9 @@ def test_health_checks_are_not_traced(service: Service) -> None:
         assert not spans, f"GET {path} produced spans {[s.name for s in spans]}"
 
 
-def test_log_line_carries_the_trace_id(service: Service) -> None:
-    """the request's JSON log line carries its trace id and span id"""
-    app = service.app()
+def logged_while(action: Callable[[], Any]) -> tuple[Any, list[dict[str, Any]]]:
+    """Run `action()` with the root logger's stream handlers writing to a buffer: its result, and
+    the JSON log lines it wrote (a line that is not JSON fails the check)."""
     handlers = [
         handler
         for handler in logging.getLogger().handlers
@@ -169,20 +171,27 @@ def test_log_line_carries_the_trace_id(service: Service) -> None:
     buffer = io.StringIO()
     previous = [handler.setStream(buffer) for handler in handlers]
     try:
-        response, spans = request(app, "POST", TASKS, json={"title": "log me"})
+        result = action()
     finally:
         for handler, stream in zip(handlers, previous):
             if stream is not None:
                 handler.setStream(stream)
-    assert response.status_code == 201
-    trace_id = format(server_span(spans).context.trace_id, "032x")
-    span_ids = {format(span.context.span_id, "016x") for span in spans}
     lines = []
     for text in buffer.getvalue().splitlines():
         try:
             lines.append(json.loads(text))
         except json.JSONDecodeError:
             pytest.fail(f"a log line is not JSON: {text[:200]}")
+    return result, lines
+
+
+def test_log_line_carries_the_trace_id(service: Service) -> None:
+    """the request's JSON log line carries its trace id and span id"""
+    app = service.app()
+    (response, spans), lines = logged_while(lambda: request(app, "POST", TASKS, json={"title": "log me"}))
+    assert response.status_code == 201
+    trace_id = format(server_span(spans).context.trace_id, "032x")
+    span_ids = {format(span.context.span_id, "016x") for span in spans}
     carrying = [line for line in lines if isinstance(line, dict) and line.get("trace_id") == trace_id]
     assert carrying, f"no log line carries the request's trace id {trace_id}; lines: {lines[:4]}"
     assert all(line.get("span_id") in span_ids for line in carrying), carrying
@@ -311,3 +320,73 @@ def test_doctor_reports_unreachable_collector(tmp_path: Path, closed_port: Calla
     lines = [line for line in done.stdout.splitlines() if "OpenTelemetry" in line]
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
     assert lines and lines[0].startswith("FAIL") and endpoint in lines[0], done.stdout
+
+
+def test_one_log_record_per_500(service: Service) -> None:
+    """a 500 is one ERROR line with its traceback, the request id and the trace id the client got"""
+    from fastapi.testclient import TestClient
+
+    def has_a_bug() -> None:
+        raise RuntimeError("checkpoint: a bug in a route")
+
+    app = service.app()
+    app.add_api_route("/checkpoint/bug", has_a_bug, methods=["GET"])
+
+    def call() -> Any:
+        # The client raises what escapes the app: a server would log it a second time.
+        with TestClient(app) as client:
+            return client.get("/checkpoint/bug", headers={"X-Request-ID": "checkpoint-500"})
+
+    response, lines = logged_while(call)
+    assert response.status_code == 500
+    errors = [line for line in lines if line.get("level") in ("ERROR", "CRITICAL")]
+    assert len(errors) == 1, f"{len(errors)} ERROR lines for one 500: {errors}"
+    [error] = errors
+    assert "checkpoint: a bug" in str(error.get("exception", "")), f"no traceback in the line: {error}"
+    assert error.get("request_id") == "checkpoint-500", f"the line's request_id: {error.get('request_id')!r}"
+    returned = response.headers.get("x-trace-id")
+    assert (
+        returned and error.get("trace_id") == returned
+    ), f"the answer's X-Trace-Id {returned!r}, the line's trace_id {error.get('trace_id')!r}"
+
+
+def test_server_log_is_json(service: Service, closed_port: Callable[[], int]) -> None:
+    """served by uvicorn, every line of the log is JSON, uvicorn's startup and access lines included"""
+    port = closed_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{service.folder / 'served.db'}"}
+    env.pop("TASK_SERVICE_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=services_root() / "task-service",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, "the server exited at startup"
+                assert time.monotonic() < deadline, "the server did not answer within 30 s"
+                time.sleep(0.2)
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-route", timeout=5)
+        except urllib.error.HTTPError:
+            pass
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    lines = [line for line in output.splitlines() if line.strip()]
+    plain = []
+    for line in lines:
+        try:
+            json.loads(line)
+        except json.JSONDecodeError:
+            plain.append(line)
+    assert not plain, f"{len(plain)} of {len(lines)} lines are not JSON, e.g.: " + " | ".join(plain[:3])
+    loggers = {json.loads(line).get("logger") for line in lines}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers, f"uvicorn's lines are missing: loggers {loggers}"
