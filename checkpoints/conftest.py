@@ -180,19 +180,3 @@ def closed_port() -> Callable[[], int]:
             return int(probe.getsockname()[1])
 
     return find
-
-
-def env_names(settings_class: Any) -> dict[str, str]:
-    """The variable each Settings field is read from: its alias when it has one, else prefix + name."""
-    prefix = settings_class.model_config.get("env_prefix", "")
-    names = {}
-    for field_name, field in settings_class.model_fields.items():
-        alias = field.validation_alias
-        choices = getattr(alias, "choices", None)
-        if choices:
-            names[field_name] = str(choices[0]).upper()
-        elif isinstance(alias, str):
-            names[field_name] = alias.upper()
-        else:
-            names[field_name] = (prefix + field_name).upper()
-    return names

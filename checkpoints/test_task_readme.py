@@ -6,8 +6,8 @@ import shlex
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import env_names
 
+from workbook.lesson import env_names
 from workbook.suites import run_pytest
 
 SECTIONS = ["configuration", "api", "examples", "testing", "docker"]

@@ -3,8 +3,9 @@
 import re
 
 import pytest
-from conftest import env_names
 from pydantic import SecretStr, ValidationError
+
+from workbook.lesson import env_names
 
 VARIABLE = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
