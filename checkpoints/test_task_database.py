@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 COLUMNS = {
     "id", "title", "description", "status", "priority", "due_date", "tags", "created_at", "updated_at",
+    "version",
 }  # fmt: skip
 
 
@@ -95,3 +96,37 @@ def test_timestamps_stored_as_utc(db):
         session.add(models.Task(title="t", created_at=datetime(2025, 6, 1, 12, 0)))
         with pytest.raises(Exception):
             session.commit()
+
+
+def test_version_column_guards_writes(db):
+    """every UPDATE checks and bumps the version column (version_id_col): a stale write fails"""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    models, engine = db
+    assert models.Task.__mapper__.version_id_col is models.Task.__table__.c.version
+    with Session(engine, expire_on_commit=False) as first, Session(engine) as second:
+        task = models.Task(title="versioned")
+        first.add(task)
+        first.commit()
+        assert task.version == 1
+        second.get(models.Task, task.id).title = "changed meanwhile"
+        second.commit()
+        task.title = "based on an old read"
+        with pytest.raises(StaleDataError):
+            first.commit()
+
+
+def test_sqlite_never_reuses_an_id(db):
+    """on SQLite, a deleted task's id is never given again (sqlite_autoincrement)"""
+    models, engine = db
+    with Session(engine) as session:
+        tasks = [models.Task(title="one"), models.Task(title="two")]
+        session.add_all(tasks)
+        session.commit()
+        last = tasks[1].id
+        session.delete(tasks[1])
+        session.commit()
+        newer = models.Task(title="three")
+        session.add(newer)
+        session.commit()
+        assert newer.id == last + 1, f"the deleted task's id {last} was given again"

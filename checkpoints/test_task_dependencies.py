@@ -25,11 +25,18 @@ def count_tasks(app, models):
 
 
 def test_get_db_is_a_yield_dependency(service):
-    """get_db is a generator function and SessionDep wraps it in Depends()"""
+    """get_db is a generator function; SessionDep takes a database slot first, then get_db"""
     app, deps, models = service
     assert inspect.isgeneratorfunction(deps.get_db)
-    metadata = deps.SessionDep.__metadata__[0]
-    assert metadata.dependency is deps.get_db
+    session_in_slot = deps.SessionDep.__metadata__[0].dependency
+    parameters = inspect.signature(session_in_slot, eval_str=True).parameters.values()
+    needs = [
+        getattr(getattr(p.annotation, "__metadata__", [None])[0], "dependency", None) for p in parameters
+    ]
+    assert needs == [
+        deps.database_slot,
+        deps.get_db,
+    ], f"SessionDep resolves {needs}: the database slot first, then get_db"
 
 
 def test_override_get_db(service, client):
@@ -74,3 +81,63 @@ def test_failing_request_rolls_back(service, client):
     assert response.status_code == 409, response.text
     assert response.json()["error"]["message"] == "Conflict after a write."
     assert count_tasks(app, models) == 0
+
+
+def test_load_never_wedges_the_service(service_dir, tmp_path):
+    """200 creates at 64 in flight against a real uvicorn store 200 rows, no 5xx, liveness answers"""
+    import asyncio
+    import sqlite3
+
+    import httpx
+
+    from workbook.serving import Server
+    from workbook.services import profile_for
+
+    database = tmp_path / "load.db"
+    # A shorter pool timeout: a design that can deadlock shows it in seconds, not in 30.
+    url = f"sqlite:///{database}"  # read as DATABASE_URL from notebook 08 on, before as prefixed
+    env = {"DATABASE_URL": url, "TASK_SERVICE_DATABASE_URL": url, "TASK_SERVICE_DB_POOL_TIMEOUT": "10"}
+    folder = service_dir("task-service")
+
+    async def load(base_url: str) -> tuple[dict[str, int], list[float]]:
+        answers: dict[str, int] = {}
+        slowest_live: list[float] = []
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        async with httpx.AsyncClient(base_url=base_url, timeout=10, limits=limits) as http, \
+                httpx.AsyncClient(base_url=base_url, timeout=1) as probe:  # fmt: skip
+            gate = asyncio.Semaphore(64)
+
+            async def create(n: int) -> None:
+                async with gate:
+                    try:
+                        label = str((await http.post(TASKS, json={"title": f"load {n}"})).status_code)
+                    except httpx.HTTPError as error:
+                        label = type(error).__name__
+                    answers[label] = answers.get(label, 0) + 1
+
+            async def live(done: asyncio.Event) -> None:
+                while not done.is_set():
+                    started = asyncio.get_running_loop().time()
+                    try:
+                        await probe.get("/health/live")
+                        slowest_live.append(asyncio.get_running_loop().time() - started)
+                    except httpx.HTTPError:
+                        slowest_live.append(float("inf"))
+                    await asyncio.sleep(0.1)
+
+            done = asyncio.Event()
+            prober = asyncio.create_task(live(done))
+            try:
+                await asyncio.wait_for(asyncio.gather(*(create(n) for n in range(200))), timeout=30)
+            except asyncio.TimeoutError:
+                answers["unanswered within 30 s"] = 200 - sum(answers.values())
+            done.set()
+            await prober
+        return answers, slowest_live
+
+    with Server(profile_for(folder), folder, env=env) as server:
+        answers, live = asyncio.run(load(server.base_url))
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT count(*) FROM tasks").fetchone()[0]
+    assert answers == {"201": 200} and rows == 200, f"answers {answers}, {rows} of 200 rows stored"
+    assert live and max(live) < 1, f"/health/live answered slowest in {max(live, default=0):.1f} s"

@@ -107,3 +107,69 @@ def test_round_trip(api):
     assert api.patch(url, json={"status": "done"}).json()["status"] == "done"
     assert api.delete(url).status_code == 204
     assert api.get(TASKS).json() == {"items": [], "total": 0, "limit": 20, "offset": 0}
+
+
+def test_ids_and_offsets_bounded(api, assert_error_body):
+    """ids outside PostgreSQL's INTEGER (1..2^31-1) and offsets past it answer 422, never 500"""
+    for ident in [0, 2**31, 2**64]:
+        for method in ["GET", "DELETE"]:
+            assert_error_body(api.request(method, f"{TASKS}/{ident}"), 422, "validation_error")
+        assert_error_body(api.patch(f"{TASKS}/{ident}", json={"title": "x"}), 422, "validation_error")
+    assert_error_body(api.get(f"{TASKS}/{2**31 - 1}"), 404, "not_found")
+    for offset in [2**31, 2**63]:
+        assert_error_body(api.get(TASKS, params={"offset": offset}), 422, "validation_error")
+
+
+def test_etag_and_if_match(api, assert_error_body):
+    """every answer with a task carries its ETag; If-Match with another version answers 412"""
+    created = api.post(TASKS, json={"title": "tagged"})
+    url, first = f"{TASKS}/{created.json()['id']}", created.headers.get("etag")
+    assert first and first.startswith('"'), f"POST answered ETag {first!r}: a quoted version"
+    assert api.get(url).headers.get("etag") == first
+    patched = api.patch(url, json={"status": "done"}, headers={"If-Match": first})
+    assert patched.status_code == 200, patched.text
+    second = patched.headers.get("etag")
+    assert second and second != first, "a change must give the task a new ETag"
+    for method, body in [("PATCH", {"title": "late"}), ("PUT", {"title": "late"}), ("DELETE", None)]:
+        stale = api.request(method, url, json=body, headers={"If-Match": first})
+        assert stale.status_code == 412, f"{method} with an outdated If-Match: {stale.status_code}"
+        assert set(stale.json()) == {"error"}, stale.text
+    assert api.get(url).json()["title"] == "tagged"
+    replaced = api.put(url, json={"title": "any version"}, headers={"If-Match": "*"})
+    assert replaced.status_code == 200 and replaced.headers.get("etag") not in (first, second)
+    assert api.delete(url, headers={"If-Match": replaced.headers["etag"]}).status_code == 204
+
+
+def test_lost_race_is_409_never_500(make_app, client, assert_error_body):
+    """a write based on a read another request has since changed or deleted answers 409"""
+    import importlib
+
+    app = make_app("task-service")
+    deps = importlib.import_module("src.api.dependencies")
+    models = importlib.import_module("src.models.database")
+    meanwhile = {}
+
+    def read_then_lose_the_race(task_id: int, db: deps.SessionDep):
+        task = db.get(models.Task, task_id)  # this request's read...
+        with app.state.session_factory() as other:  # ...then another request commits first
+            row = other.get(models.Task, task_id)
+            other.delete(row) if meanwhile["delete"] else setattr(row, "title", "theirs")
+            other.commit()
+        return task
+
+    with client(app) as http:
+        for method, body, delete in [("PUT", {"title": "mine"}, False), ("PATCH", {"title": "mine"}, False),
+                                     ("DELETE", None, False), ("PATCH", {"title": "mine"}, True),
+                                     ("DELETE", None, True)]:  # fmt: skip
+            ident = http.post(TASKS, json={"title": "original"}).json()["id"]
+            meanwhile["delete"] = delete
+            app.dependency_overrides[deps.get_task_or_404] = read_then_lose_the_race
+            response = http.request(method, f"{TASKS}/{ident}", json=body)
+            app.dependency_overrides.clear()
+            assert response.status_code in (404, 409), (
+                f"{method} losing to a concurrent {'DELETE' if delete else 'update'} answered "
+                f"{response.status_code}: {response.text}"
+            )
+            assert set(response.json()) == {"error"}, response.text
+            if not delete:
+                assert http.get(f"{TASKS}/{ident}").json()["title"] == "theirs", "the winner was overwritten"

@@ -91,3 +91,24 @@ def test_due_date_not_in_past(schemas):
     with pytest.raises(ValidationError):
         schemas.TaskCreate(title="t", due_date=date(2999, 1, 1))
     assert schemas.TaskReplace(title="t", due_date=date(2020, 1, 1)).due_date == date(2020, 1, 1)
+
+
+def test_nul_characters_refused(schemas):
+    """a NUL character (PostgreSQL cannot store it) is refused in title, description and tags,
+    and the rule is in the JSON schema, where clients and fuzzers read it"""
+    import re
+
+    for body in [
+        {"title": "a\x00b"},
+        {"title": "a", "description": "\x00"},
+        {"title": "a", "tags": ["x\x00"]},
+    ]:
+        with pytest.raises(ValidationError):
+            schemas.TaskCreate(**body)
+        with pytest.raises(ValidationError):
+            schemas.TaskReplace(**body)
+    with pytest.raises(ValidationError):
+        schemas.TaskUpdate(title="a\x00")
+    title = schemas.TaskCreate.model_json_schema()["properties"]["title"]
+    pattern = title.get("pattern")
+    assert pattern and re.search(pattern, "a\x00b") is None and re.search(pattern, "ab")

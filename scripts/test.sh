@@ -42,6 +42,7 @@ step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --chec
 step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
 step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
 step "services: their own test suites (PostgreSQL required) and linters" scripts/service-suites.sh
+step "gates: every HTTP service fuzzed, loaded and broken on purpose" make --no-print-directory gates
 if grep -qE '%%service [a-z0-9-]+ Dockerfile' solutions/*.ipynb; then
   step "images: build and smoke-test the reference services" .venv/bin/python -m workbook docker --reference
 fi

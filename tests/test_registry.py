@@ -51,7 +51,7 @@ exercise = true
 
 
 def test_a_parametrized_case_has_its_own_hint_and_exercise_flag(tmp_path):
-    from workbook.runner import CheckpointResult, CheckResult
+    from workbook.check import CheckpointResult, CheckResult
 
     (tmp_path / "01-a.toml").write_text(ENTRY.format(id="a", notebook="01-a.ipynb") + CASES)
     (checkpoint,) = registry.load(tmp_path)
