@@ -241,10 +241,10 @@ class _Deriver:
         if not block or len(block) < 2:
             return  # the only statement of its block: dropping it does not parse
         decorators = getattr(node, "decorator_list", [])
-        first = min([node.lineno, *(d.lineno for d in decorators)])
-        start = self.text.offset(first, 0)
-        start += len(self.text.lines[first - 1]) - len(self.text.lines[first - 1].lstrip())
-        end = self.text.span(node)[1]
+        start, end = self.text.span(node)
+        if decorators:
+            start = self.text.source.rfind("@", 0, self.text.span(decorators[0])[0])
+        first = self.text.source.count("\n", 0, start) + 1
         lines = self.text.whole_lines(first, node.end_lineno or node.lineno, start, end)
         if lines:
             yield self.edit("drop-statement", *lines, "", before=self.text.source[start:end])
@@ -277,4 +277,4 @@ def derive(source: str, first: int, last: int, filename: str = "<region>") -> li
             continue
         found[mutation.source] = mutation
     order = {name: index for index, name in enumerate(OPERATORS)}
-    return sorted(found.values(), key=lambda m: (m.line, m.column, order[m.operator], m.after))
+    return sorted(found.values(), key=lambda m: (m.line, m.column, order[m.operator]))

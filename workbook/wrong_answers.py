@@ -186,14 +186,19 @@ def judge(
 
 
 def prove(
-    checkpoint: registry.Checkpoint, size: int | None = None, seed: int = 0, workers: int = WORKERS
+    checkpoint: registry.Checkpoint,
+    size: int | None = None,
+    seed: int = 0,
+    workers: int = WORKERS,
+    folder: Path | None = None,
 ) -> Proof:
     started = time.monotonic()
-    every, skipped = derive(checkpoint)
+    folder = folder or solutions_dir()
+    every, skipped = derive(checkpoint, folder)
     proof = Proof(checkpoint, sample(every, size, seed, checkpoint.id), len(every), equivalents(checkpoint))
     proof.not_python = skipped
     if proof.variants:
-        writes = _writes(checkpoint, solutions_dir())
+        writes = _writes(checkpoint, folder)
         baseline = _run(checkpoint, writes)
         proof.baseline_failed = sorted(c.name for c in baseline.checks if c.outcome in ("failed", "error"))
         if not proof.baseline_failed:
