@@ -97,6 +97,9 @@ docker: $(STAMP) images ## build and smoke-test an image of every service in ser
 bench: $(STAMP) ## time check, reset and replay against their targets (a table, not a test)
 	@$(WORKBOOK) bench
 
+wrong-answers: $(STAMP) ## mutate each exercise's reference answer; count the variants each checkpoint rejects (CP=id, SAMPLE=N)
+	@$(PY) -m workbook.wrong_answers $(CP) $(if $(SAMPLE),--sample $(SAMPLE)) $(WRONG_ARGS)
+
 clean: ## remove caches and scratch files (never services/ or your progress)
 	rm -rf .pytest_cache .mypy_cache .coverage htmlcov build *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
