@@ -32,7 +32,9 @@ from .text import plural, seconds, table
 from .writer import write_all
 
 GOAL = 0.95  # of the non-equivalent variants, per checkpoint
-TIMEOUT_SECONDS = 300  # per variant; a variant that hangs the checks counts as rejected
+# Per variant, a multiple of the reference's own run (two run at once, and one checkpoint builds an
+# image): a variant that hangs the checks counts as rejected, as a learner would see it fail.
+TIMEOUT_FACTOR, TIMEOUT_FLOOR = 4, 120
 WORKERS = 2
 
 
@@ -199,11 +201,18 @@ def prove(
     proof.not_python = skipped
     if proof.variants:
         writes = _writes(checkpoint, folder)
+        reference_started = time.monotonic()
         baseline = _run(checkpoint, writes)
+        timeout = max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * (time.monotonic() - reference_started))
         proof.baseline_failed = sorted(c.name for c in baseline.checks if c.outcome in ("failed", "error"))
         if not proof.baseline_failed:
             passing = {c.name for c in baseline.checks if c.passed}
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            # The runner's timeout suits a learner's one run; a variant that hangs the checks (a
+            # dropped loop step) must not hold a worker for fifteen minutes.
+            with (
+                ThreadPoolExecutor(max_workers=workers) as pool,
+                mock.patch.object(runner, "TIMEOUT_SECONDS", timeout),
+            ):
                 proof.outcomes = list(
                     pool.map(lambda v: judge(v, checkpoint, writes, passing), proof.variants)
                 )
@@ -303,14 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         checkpoints = [registry.get(i) for i in args.checkpoints] if args.checkpoints else registry.load()
         proofs = []
-        # The runner's timeout suits a learner's one run; a variant that hangs the checks (a dropped
-        # loop step) must not hold a worker for fifteen minutes.
-        with mock.patch.object(runner, "TIMEOUT_SECONDS", TIMEOUT_SECONDS):
-            for checkpoint in checkpoints:
-                proofs.append(prove(checkpoint, args.sample, args.seed, max(1, min(args.workers, WORKERS))))
-                print(
-                    f"{checkpoint.id}: {len(proofs[-1].outcomes)} variants run", file=sys.stderr, flush=True
-                )
+        for checkpoint in checkpoints:
+            proofs.append(prove(checkpoint, args.sample, args.seed, max(1, min(args.workers, WORKERS))))
+            print(f"{checkpoint.id}: {len(proofs[-1].outcomes)} variants run", file=sys.stderr, flush=True)
     except UserError as error:
         print(f"workbook wrong-answers: {error}", file=sys.stderr)
         return 2
