@@ -265,3 +265,15 @@ def test_the_command_reports_and_writes_markdown(tmp_path, monkeypatch, capsys):
     assert report.read_text().startswith("| checkpoint |")
     assert wrong_answers.main(["no-such-checkpoint"]) == 2
     assert "workbook wrong-answers: unknown checkpoint 'no-such-checkpoint'" in capsys.readouterr().err
+
+
+def test_require_fails_the_command_below_the_goal(monkeypatch, capsys):
+    checkpoint = fake_checkpoint()
+    variant = wrong_answers.Variant("v", "one", "01-one.ipynb", "c", "f.py", 2, "compare", "<", "<=", "")
+    proof = wrong_answers.Proof(checkpoint, [variant], 1, {})
+    proof.outcomes = [wrong_answers.Outcome(variant, False, ())]
+    monkeypatch.setattr(wrong_answers.registry, "get", lambda name: checkpoint)
+    monkeypatch.setattr(wrong_answers, "prove", lambda cp, *args: proof)
+    assert wrong_answers.main(["one"]) == 0
+    assert wrong_answers.main(["one", "--require"]) == 1
+    assert "v  f.py (cell c, line 2) compare: `<` -> `<=`" in capsys.readouterr().out

@@ -290,40 +290,52 @@ def render(proofs: list[Proof], style: str = "text") -> str:
             else f"every checkpoint at {100 * GOAL:.0f}% or more"
         )
     )
+    spent = sum(p.seconds for p in proofs)
+    lines[-1] += f" ({plural(sum(len(p.outcomes) for p in proofs), 'variant')} run in {seconds(spent)})"
     survivors = survivors_text(proofs, style)
     return "\n".join(lines) + ("\n" + survivors if survivors else "")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="workbook wrong-answers", description=__doc__.splitlines()[0])
-    top.add_argument("checkpoints", nargs="*", help="checkpoint ids (default: all)")
-    top.add_argument("--sample", type=int, default=None, help="run N variants per checkpoint (default: all)")
-    top.add_argument("--seed", type=int, default=0, help="which N variants (the same seed, the same sample)")
-    top.add_argument("--workers", type=int, default=WORKERS)
-    top.add_argument("--markdown", type=Path, default=None, help="also write the report, as Markdown, here")
-    top.add_argument(
+def add_arguments(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The command's arguments, for this module's own parser and for the workbook's CLI."""
+    command.add_argument("checkpoints", nargs="*", help="checkpoint ids (default: all)")
+    command.add_argument("--sample", type=int, default=None, help="N variants per checkpoint (default: all)")
+    command.add_argument(
+        "--seed", type=int, default=0, help="which N variants (the same seed, the same sample)"
+    )
+    command.add_argument("--workers", type=int, default=WORKERS, help=f"at most {WORKERS}")
+    command.add_argument(
+        "--markdown", type=Path, default=None, help="also write the report, as Markdown, here"
+    )
+    command.add_argument(
         "--require", action="store_true", help=f"exit 1 when a checkpoint is below {100 * GOAL:.0f}%%"
     )
-    return top
+    return command
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        checkpoints = [registry.get(i) for i in args.checkpoints] if args.checkpoints else registry.load()
-        proofs = []
-        for checkpoint in checkpoints:
-            proofs.append(prove(checkpoint, args.sample, args.seed, max(1, min(args.workers, WORKERS))))
-            print(f"{checkpoint.id}: {len(proofs[-1].outcomes)} variants run", file=sys.stderr, flush=True)
-    except UserError as error:
-        print(f"workbook wrong-answers: {error}", file=sys.stderr)
-        return 2
+def run(args: argparse.Namespace) -> int:
+    """Prove the checkpoints named (all by default) and print the report; a `UserError` propagates."""
+    checkpoints = [registry.get(i) for i in args.checkpoints] if args.checkpoints else registry.load()
+    proofs = []
+    for checkpoint in checkpoints:
+        proofs.append(prove(checkpoint, args.sample, args.seed, max(1, min(args.workers, WORKERS))))
+        print(f"{checkpoint.id}: {len(proofs[-1].outcomes)} variants run", file=sys.stderr, flush=True)
     print(render(proofs))
     if args.markdown:
         args.markdown.write_text(render(proofs, "markdown") + "\n", encoding="utf-8")
     failing = any(p.baseline_failed for p in proofs)
     below = any(p.rate is not None and p.rate < GOAL for p in proofs)
     return 1 if failing or (args.require and below) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = argparse.ArgumentParser(prog="workbook wrong-answers", description=__doc__.splitlines()[0])
+    args = add_arguments(command).parse_args(argv)
+    try:
+        return run(args)
+    except UserError as error:
+        print(f"workbook wrong-answers: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
