@@ -232,6 +232,7 @@ def test_a_checkpoint_run_counts_rejected_survivors_and_equivalents(tmp_path, mo
         in text
     )
     assert "01:cell-0:L5:compare:1  src/f.py (cell cell-0, line 5) compare: `>=` -> `>`" in text
+    assert f"  rejected by: test_adds_one {proof.rejected}" in text
     assert "| one " in wrong_answers.render([proof], "markdown")
 
 

@@ -36,6 +36,9 @@ GOAL = 0.95  # of the non-equivalent variants, per checkpoint
 # image): a variant that hangs the checks counts as rejected, as a learner would see it fail.
 TIMEOUT_FACTOR, TIMEOUT_FLOOR = 4, 120
 WORKERS = 2
+# Checkpoints whose checks use one shared thing (the PostgreSQL database the learner's suite runs on,
+# the image tag and container the export builds): two variants at once would fail each other.
+SERIAL = ("task-tests", "task-shipped")
 
 
 class EquivalentTableError(UserError, ValueError):
@@ -94,6 +97,14 @@ class Proof:
 
     def survivors(self) -> list[Variant]:
         return [o.variant for o in self.counted() if not o.rejected]
+
+    def rejected_by(self) -> str:
+        """Which checks reject how many variants: a check that rejects all of them hides the others."""
+        tally: dict[str, int] = {}
+        for outcome in self.counted():
+            for name in outcome.by:
+                tally[name] = tally.get(name, 0) + 1
+        return ", ".join(f"{name} {count}" for name, count in sorted(tally.items(), key=lambda i: -i[1]))
 
     def stale_marks(self) -> list[str]:
         names = {v.name for v in self.variants} if len(self.variants) == self.total else None
