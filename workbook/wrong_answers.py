@@ -274,13 +274,15 @@ def survivors_text(proofs: list[Proof], style: str = "text") -> str:
     for proof in proofs:
         survivors = proof.survivors()
         stale = proof.stale_marks()
-        if not (survivors or proof.not_python or stale):
+        if not (proof.outcomes or proof.not_python or stale):
             continue
         heading = f"{proof.checkpoint.id} ({proof.checkpoint.notebook}): " + plural(
             len(survivors), "survivor"
         )
         out += ["", f"### {heading}" if style == "markdown" else heading]
         bullet = "- " if style == "markdown" else "  "
+        if proof.rejected:
+            out.append(f"{bullet}rejected by: {proof.rejected_by()}")
         out += [f"{bullet}{v.name}  {v.diff()}" for v in survivors]
         out += [f"{bullet}no variants: {note}" for note in proof.not_python]
         out += [f"{bullet}marked equivalent, but no such variant (stale mark): {name}" for name in stale]
