@@ -220,8 +220,9 @@ def prove(
             passing = {c.name for c in baseline.checks if c.passed}
             # The runner's timeout suits a learner's one run; a variant that hangs the checks (a
             # dropped loop step) must not hold a worker for fifteen minutes.
+            serial = checkpoint.id in SERIAL
             with (
-                ThreadPoolExecutor(max_workers=workers) as pool,
+                ThreadPoolExecutor(max_workers=1 if serial else workers) as pool,
                 mock.patch.object(runner, "TIMEOUT_SECONDS", timeout),
             ):
                 proof.outcomes = list(
