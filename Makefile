@@ -111,6 +111,9 @@ gates: $(STAMP) ## fuzz, load and break every HTTP service as a real server (-m 
 throughput: $(STAMP) ## task-service against a bare FastAPI + SQLAlchemy app at 16, 64, 256 connections (wrk)
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} $(PY) -m workbook.throughput
 
+wrong-answers: $(STAMP) ## mutate each exercise's reference answer; count the variants each checkpoint rejects (CP=id, SAMPLE=N)
+	@$(PY) -m workbook.wrong_answers $(CP) $(if $(SAMPLE),--sample $(SAMPLE)) $(WRONG_ARGS)
+
 clean: ## remove caches and scratch files (never services/ or your progress)
 	rm -rf .pytest_cache .mypy_cache .coverage htmlcov build *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
