@@ -11,7 +11,7 @@ WORKBOOK := $(PY) -m workbook
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
 .PHONY: help venv lock lab test lint notebooks replay prove checkpoints check reset backups restore \
-        progress doctor outputs images docker bench clean tooling-tests system postgres gates throughput
+        progress doctor outputs images docker bench clean tooling-tests system postgres gates throughput wrong-answers
 
 help: ## list every target
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -112,7 +112,7 @@ throughput: $(STAMP) ## task-service against a bare FastAPI + SQLAlchemy app at 
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} $(PY) -m workbook.throughput
 
 wrong-answers: $(STAMP) ## mutate each exercise's reference answer; count the variants each checkpoint rejects (CP=id, SAMPLE=N)
-	@$(PY) -m workbook.wrong_answers $(CP) $(if $(SAMPLE),--sample $(SAMPLE)) $(WRONG_ARGS)
+	@$(WORKBOOK) wrong-answers $(CP) $(if $(SAMPLE),--sample $(SAMPLE)) $(WRONG_ARGS)
 
 clean: ## remove caches and scratch files (never services/ or your progress)
 	rm -rf .pytest_cache .mypy_cache .coverage htmlcov build *.egg-info

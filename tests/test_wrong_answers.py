@@ -1,11 +1,10 @@
-import subprocess
 import textwrap
 
 import pytest
 
 from notebook_factory import make_notebook
 from workbook import mutants, registry, wrong_answers
-from workbook.runner import CheckpointResult, CheckResult
+from workbook.check import CheckpointResult, CheckResult
 
 
 def variants(code, first=1, last=None):
@@ -184,11 +183,11 @@ def fake_checkpoint(checkpoint_id="one"):
     return registry.Checkpoint(checkpoint_id, "One", "01-one.ipynb", (), "", 1, "test_one.py", checks)
 
 
-def fake_run(checkpoint, root):
+def fake_run(checkpoint, root, timeout=None):
     """The checkpoint's one check, run on the written file: f(1) == 2, and a hang times out."""
     source = (root / "svc/src/f.py").read_text()
     if "while not" in source:
-        raise subprocess.TimeoutExpired("pytest", 1)
+        return CheckpointResult(checkpoint, (), timed_out=True)
     namespace: dict = {}
     try:
         exec(source, namespace)
@@ -210,7 +209,7 @@ def test_a_checkpoint_run_counts_rejected_survivors_and_equivalents(tmp_path, mo
             ### END SOLUTION
     """)  # fmt: skip
     make_notebook(folder / "01-one.ipynb", f"%%service svc src/f.py{body}", "%checkpoint one")
-    monkeypatch.setattr(wrong_answers.runner, "run_checkpoint", fake_run)
+    monkeypatch.setattr(wrong_answers.check, "run_checkpoint", fake_run)
     checkpoint = fake_checkpoint()
     proof = wrong_answers.prove(checkpoint, folder=folder)
     survivors = {v.name: v for v in proof.survivors()}
@@ -240,7 +239,7 @@ def test_a_reference_that_fails_its_checkpoint_gives_no_rate(tmp_path, monkeypat
     folder = tmp_path / "solutions"
     body = "\ndef f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
     make_notebook(folder / "01-one.ipynb", f"%%service svc src/f.py{body}", "%checkpoint one")
-    monkeypatch.setattr(wrong_answers.runner, "run_checkpoint", fake_run)
+    monkeypatch.setattr(wrong_answers.check, "run_checkpoint", fake_run)
     proof = wrong_answers.prove(fake_checkpoint(), folder=folder)
     assert proof.baseline_failed == ["test_adds_one"] and proof.outcomes == [] and proof.rate is None
     assert "fails on the reference (test_adds_one)" in wrong_answers.render([proof])
@@ -251,7 +250,7 @@ def test_a_hanging_variant_counts_as_rejected(tmp_path, monkeypatch):
     region = "    while x < 0:\n        x += 1\n    return x + 1\n"
     body = f"\ndef f(x):\n    ### BEGIN SOLUTION\n{region}    ### END SOLUTION\n"
     make_notebook(folder / "01-one.ipynb", f"%%service svc src/f.py{body}", "%checkpoint one")
-    monkeypatch.setattr(wrong_answers.runner, "run_checkpoint", fake_run)
+    monkeypatch.setattr(wrong_answers.check, "run_checkpoint", fake_run)
     proof = wrong_answers.prove(fake_checkpoint(), folder=folder, workers=1)
     [hung] = [o for o in proof.outcomes if o.variant.operator == "add-not"]
     assert hung.rejected and hung.by == ("timeout",)

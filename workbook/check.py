@@ -36,6 +36,7 @@ class CheckResult:
 class CheckpointResult:
     checkpoint: Checkpoint
     checks: tuple[CheckResult, ...]
+    timed_out: bool = False  # the checks ran past their time and were stopped
 
     @property
     def passed(self) -> bool:
@@ -49,7 +50,9 @@ class CheckpointResult:
         return {check.name: check.outcome for check in self.checks}
 
 
-def run_checkpoint(checkpoint: Checkpoint, root: Path | None = None) -> CheckpointResult:
+def run_checkpoint(
+    checkpoint: Checkpoint, root: Path | None = None, timeout: float = TIMEOUT_SECONDS
+) -> CheckpointResult:
     root = (root or services_root()).resolve()
     with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
         results_file = Path(scratch) / "results.json"
@@ -67,13 +70,9 @@ def run_checkpoint(checkpoint: Checkpoint, root: Path | None = None) -> Checkpoi
             "-p", "workbook.checkpoint_plugin", "-p", "no:cacheprovider",
             "-q", "--tb=short", "--no-header",
         ]  # fmt: skip
-        completed = process.run(command, extra_env=env, cwd=scratch, timeout=TIMEOUT_SECONDS)
+        completed = process.run(command, extra_env=env, cwd=scratch, timeout=timeout)
         if not results_file.exists():  # pytest never got as far as its report: say why
-            doc = (
-                f"the checks finish within {TIMEOUT_SECONDS} s"
-                if completed.timed_out
-                else "the checks could run"
-            )
+            doc = f"the checks finish within {timeout:g} s" if completed.timed_out else "the checks could run"
             raw = {"collection": {"outcome": "error", "doc": doc,
                                   "detail": completed.stdout[-4000:] + completed.stderr[-4000:]}}  # fmt: skip
         else:
@@ -83,7 +82,7 @@ def run_checkpoint(checkpoint: Checkpoint, root: Path | None = None) -> Checkpoi
                     checkpoint.hint(name))  # fmt: skip
         for name, entry in raw.items()
     )
-    return CheckpointResult(checkpoint, checks)
+    return CheckpointResult(checkpoint, checks, completed.timed_out)
 
 
 def render(result: CheckpointResult, details: bool = True) -> str:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Callable
 
-from . import record, registry
+from . import record, registry, wrong_answers
 from .errors import UserError
 from .text import plural
 
@@ -138,6 +138,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench()
 
 
+def cmd_wrong_answers(args: argparse.Namespace) -> int:
+    from .wrong_answers import run
+
+    return run(args)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="workbook", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
@@ -178,6 +184,10 @@ def parser() -> argparse.ArgumentParser:
         "--reference", action="store_true", help="build the solutions' services instead of yours"
     )
     add("bench", cmd_bench, "time check, reset and replay; print a table")
+    wrong = add(
+        "wrong-answers", cmd_wrong_answers, "count the wrong variants of each answer a checkpoint rejects"
+    )
+    wrong_answers.add_arguments(wrong)
     return top
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +22,8 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from unittest import mock
 
-from . import cells, mutants, registry, regions, runner
+from . import cells, check, mutants, registry, regions
 from .errors import UserError
 from .paths import checkpoints_dir, solutions_dir
 from .text import plural, seconds, table
@@ -172,25 +170,30 @@ def sample(variants: list[Variant], size: int | None, seed: int, checkpoint_id: 
     return [variants[i] for i in sorted(chosen)]
 
 
-def _run(checkpoint: registry.Checkpoint, writes: list[cells.Write]) -> runner.CheckpointResult:
+def _run(
+    checkpoint: registry.Checkpoint, writes: list[cells.Write], timeout: float = check.TIMEOUT_SECONDS
+) -> check.CheckpointResult:
     with tempfile.TemporaryDirectory(prefix=f"workbook-wrong-{checkpoint.id}-") as scratch:
         root = Path(scratch) / "services"
         root.mkdir()
         write_all(writes, root)
-        return runner.run_checkpoint(checkpoint, root)
+        return check.run_checkpoint(checkpoint, root, timeout)
 
 
 def judge(
-    variant: Variant, checkpoint: registry.Checkpoint, writes: list[cells.Write], passing: set[str]
+    variant: Variant,
+    checkpoint: registry.Checkpoint,
+    writes: list[cells.Write],
+    passing: set[str],
+    timeout: float = check.TIMEOUT_SECONDS,
 ) -> Outcome:
     """Run the checkpoint on the workspace with `variant` in place of its cell's reference."""
     swapped = [
         replace(w, body=variant.body) if (w.notebook, w.cell_id) == (variant.notebook, variant.cell_id) else w
         for w in writes
     ]
-    try:
-        result = _run(checkpoint, swapped)
-    except subprocess.TimeoutExpired:
+    result = _run(checkpoint, swapped, timeout)
+    if result.timed_out:
         return Outcome(variant, True, ("timeout",))
     outcomes = result.outcomes()
     failed = tuple(sorted(name for name in passing if outcomes.get(name) != "passed"))
@@ -221,12 +224,9 @@ def prove(
             # The runner's timeout suits a learner's one run; a variant that hangs the checks (a
             # dropped loop step) must not hold a worker for fifteen minutes.
             serial = checkpoint.id in SERIAL
-            with (
-                ThreadPoolExecutor(max_workers=1 if serial else workers) as pool,
-                mock.patch.object(runner, "TIMEOUT_SECONDS", timeout),
-            ):
+            with ThreadPoolExecutor(max_workers=1 if serial else workers) as pool:
                 proof.outcomes = list(
-                    pool.map(lambda v: judge(v, checkpoint, writes, passing), proof.variants)
+                    pool.map(lambda v: judge(v, checkpoint, writes, passing, timeout), proof.variants)
                 )
     proof.seconds = time.monotonic() - started
     return proof
