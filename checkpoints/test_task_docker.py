@@ -12,8 +12,8 @@ from workbook.dockerfile import read
 
 
 @pytest.fixture(scope="module")
-def service(services):
-    return services / "task-service"
+def service(service_dir):
+    return service_dir("task-service")
 
 
 @pytest.fixture(scope="module")

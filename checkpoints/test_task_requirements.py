@@ -163,8 +163,8 @@ def declared(project, key=None):
 
 
 @pytest.fixture(scope="module")
-def service(services):
-    return services / "task-service"
+def service(service_dir):
+    return service_dir("task-service")
 
 
 @pytest.fixture(scope="module")
