@@ -6,17 +6,15 @@ tests is the same in every notebook, so it is written, tested and fixed once, he
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, Mapping
 
 from .paths import services_root
 from .process import Completed, run
-from .suites import RUN_TIMEOUT_SECONDS, SuiteRun, run_pytest
+from .suites import ANSI, RUN_TIMEOUT_SECONDS, SuiteRun, run_pytest
 
 POSTGRES_VARIABLE = "TEST_DATABASE_URL"
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # What a terminal in the service folder would not have: stale bytecode, colours in the output.
 QUIET = {"PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
 
