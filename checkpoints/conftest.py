@@ -7,7 +7,6 @@ a Flask app the same way task-service's checkpoints get a FastAPI one."""
 from __future__ import annotations
 
 import importlib
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from workbook.cells import Write, all_events
+from workbook import loopback
 from workbook.importing import import_service
 from workbook.paths import services_root, solutions_dir
 from workbook.services import profile_for
@@ -174,9 +174,4 @@ def assert_error_body() -> Callable[[Any, int, str], dict[str, Any]]:
 def closed_port() -> Callable[[], int]:
     """closed_port() is a loopback port nothing listens on (it was free a moment ago)."""
 
-    def find() -> int:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return int(probe.getsockname()[1])
-
-    return find
+    return loopback.free_port

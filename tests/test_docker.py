@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Sequence
 import nbformat
 import pytest
 
-from workbook import docker, process
+from workbook import docker, loopback, process
 from workbook.engine import DOCKER, PODMAN, detect_engine
 from workbook.process import Completed, LineSink
 from workbook.docker import ServiceResult, Tools, export_images, render_table
@@ -618,13 +618,13 @@ def local_server() -> Iterator[int]:
 
 
 def test_http_status_post_and_free_port(local_server: int) -> None:
-    assert docker.http_status(f"http://127.0.0.1:{local_server}/health") == 200
-    assert docker.http_status(f"http://127.0.0.1:{local_server}/other") == 404
-    port = docker.free_local_port()
-    assert 1024 <= port <= 65535 and docker.http_status(f"http://127.0.0.1:{port}/health") is None
-    assert docker.post(f"http://127.0.0.1:{local_server}/invoke", b'{"a": 1}') == (200, '{"a": 1}')
-    assert docker.post(f"http://127.0.0.1:{local_server}/broken", b"{}") == (500, "{}")
-    status, why = docker.post(f"http://127.0.0.1:{port}/invoke", b"{}")
+    assert loopback.http_status(f"http://127.0.0.1:{local_server}/health") == 200
+    assert loopback.http_status(f"http://127.0.0.1:{local_server}/other") == 404
+    port = loopback.free_port()
+    assert 1024 <= port <= 65535 and loopback.http_status(f"http://127.0.0.1:{port}/health") is None
+    assert loopback.post_json(f"http://127.0.0.1:{local_server}/invoke", b'{"a": 1}') == (200, '{"a": 1}')
+    assert loopback.post_json(f"http://127.0.0.1:{local_server}/broken", b"{}") == (500, "{}")
+    status, why = loopback.post_json(f"http://127.0.0.1:{port}/invoke", b"{}")
     assert status is None and "refused" in why.lower()
 
 

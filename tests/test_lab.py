@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from workbook import loopback
 from workbook.paths import repo_root
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,15 +29,9 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (make system)")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def lab(tmp_path):
-    port = free_port()
+    port = loopback.free_port()
     log = tmp_path / "lab.log"
     env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     args = f"--no-browser --ip=127.0.0.1 --port={port} --IdentityProvider.token=workbook-test"

@@ -21,22 +21,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import dockerfile, process
+from . import dockerfile, loopback, process
 from .cells import Write, all_events
 from .engine import Engine, Which, detect_engine, engine_health, host_ca_bundle, no_engine_message
-from .process import Runner
 from .paths import services_root, solutions_dir
-from .process import Completed
+from .process import Completed, Runner
 from .services import Profile, profile_for
 from .text import plural, seconds, table
 from .writer import write_all
@@ -67,13 +63,13 @@ class Tools:
 
     run: Runner = process.run
     which: Which = shutil.which
-    http_get: Callable[[str], int | None] = field(default=lambda url: http_status(url))
+    http_get: Callable[[str], int | None] = loopback.http_status
     http_post: Callable[[str, bytes], tuple[int | None, str]] = field(
-        default=lambda url, body: post(url, body)
+        default=lambda url, body: loopback.post_json(url, body, timeout=INVOKE_TIMEOUT)
     )
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    free_port: Callable[[], int] = field(default=lambda: free_local_port())
+    free_port: Callable[[], int] = loopback.free_port
     ca_bundle: Path | None = field(default_factory=host_ca_bundle)
     mount_ca: bool = False  # set once a build failed on certificates
 
@@ -328,34 +324,6 @@ def container_uid(engine: Engine, run: Runner, name: str) -> str:
         if done.ok and done.stdout.strip().isdigit():
             return done.stdout.strip()
     return "?"
-
-
-def http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-    except (OSError, ValueError):
-        return None
-
-
-def post(url: str, body: bytes) -> tuple[int | None, str]:
-    """(status, body) of a JSON POST; (None, why) when nothing answers yet."""
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT) as response:
-            return int(response.status), response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode(errors="replace")
-    except (OSError, ValueError) as error:
-        return None, str(error)
-
-
-def free_local_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def last_line(text: str) -> str:

@@ -8,18 +8,16 @@ FastAPI, gunicorn for Flask), with its access log off as in the image."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Mapping
 
 from .errors import UserError
+from .loopback import free_port, http_status
 from .services import Profile
 
 STARTUP_SECONDS = 30.0
@@ -27,14 +25,6 @@ STARTUP_SECONDS = 30.0
 
 class ServeError(UserError):
     """A service that cannot be started, or that did not answer its liveness check in time."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_argv(profile: Profile, port: int) -> list[str]:
@@ -121,12 +111,8 @@ class Server:
                     f"{self.profile.name} exited with status {self.process.returncode} before "
                     f"answering {self.profile.live_path}:\n{self.log_tail()}"
                 )
-            try:
-                with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 (loopback)
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
+            if http_status(url, timeout=1) == 200:
+                return
             time.sleep(0.1)
         self.stop()
         raise ServeError(f"{self.profile.name} did not answer {url} within {timeout:g} s:\n{self.log_tail()}")
