@@ -13,6 +13,28 @@ COLUMNS = {
 }  # fmt: skip
 
 
+TOKYO = timezone(timedelta(hours=9))
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """The machine's local time set to Tokyo's: `astimezone()` without `timezone.utc`, or a naive
+    value read as local time, then gives another instant than UTC, as on a learner's laptop."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def utc_type(load_service, far_from_utc):
+    from sqlalchemy.dialects import sqlite
+
+    models = load_service("task-service", "src.models.database")
+    return models.UTCDateTime(), sqlite.dialect()
+
+
 @pytest.fixture
 def db(load_service, tmp_path):
     models = load_service("task-service", "src.models.database")
@@ -130,3 +152,29 @@ def test_sqlite_never_reuses_an_id(db):
         session.add(newer)
         session.commit()
         assert newer.id == last + 1, f"the deleted task's id {last} was given again"
+
+
+def test_bind_param_stores_utc(utc_type):
+    """binding: None stays None, an aware time is stored as UTC, a naive one refused (in Tokyo time)"""
+    column, dialect = utc_type
+    assert column.process_bind_param(None, dialect) is None
+    tokyo_nine = datetime(2025, 6, 1, 9, 0, tzinfo=TOKYO)
+    stored = column.process_bind_param(tokyo_nine, dialect)
+    assert stored == tokyo_nine and stored.tzinfo is timezone.utc, f"stored {stored!r}"
+    assert stored.hour == 0, f"09:00 in Tokyo is 00:00 UTC, stored {stored!r}"
+    with pytest.raises(ValueError) as raised:
+        column.process_bind_param(datetime(2025, 6, 1, 9, 0), dialect)
+    assert "naive" in str(raised.value), f"the message {str(raised.value)!r} does not say naive"
+
+
+def test_result_value_reads_utc(utc_type):
+    """reading: None stays None, naive values are UTC, aware ones converted to UTC (in Tokyo time)"""
+    column, dialect = utc_type
+    assert column.process_result_value(None, dialect) is None
+    naive = column.process_result_value(datetime(2025, 6, 1, 12, 0), dialect)
+    assert naive == datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc), f"read {naive!r}"
+    assert naive.tzinfo is timezone.utc, f"read {naive!r}"
+    aware = column.process_result_value(datetime(2025, 6, 1, 9, 0, tzinfo=TOKYO), dialect)
+    assert (
+        aware == datetime(2025, 6, 1, 0, 0, tzinfo=timezone.utc) and aware.tzinfo is timezone.utc
+    ), f"read {aware!r}"
