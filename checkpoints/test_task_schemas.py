@@ -49,7 +49,7 @@ def test_create_defaults_and_forbids_server_fields(schemas):
 
 
 def test_update_is_partial(schemas):
-    """TaskUpdate keeps only the fields sent; a null title is rejected"""
+    """TaskUpdate keeps only the fields sent; a null title, status, priority or tags is rejected"""
     update = schemas.TaskUpdate(status="done")
     assert update.model_dump(exclude_unset=True) == {"status": "done"}
     assert schemas.TaskUpdate(description=None).model_dump(exclude_unset=True) == {"description": None}
