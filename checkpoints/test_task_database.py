@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 COLUMNS = {
@@ -39,7 +40,7 @@ def utc_type(load_service, far_from_utc):
 def db(load_service, tmp_path):
     models = load_service("task-service", "src.models.database")
     engine = create_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
-    models.Base.metadata.create_all(engine)
+    models.create_tables(engine)
     yield models, engine
     engine.dispose()
 
@@ -52,6 +53,21 @@ def test_task_table(db):
     assert not columns["title"]["nullable"] and columns["description"]["nullable"]
     assert not columns["created_at"]["nullable"] and not columns["updated_at"]["nullable"]
     assert inspect(engine).get_pk_constraint("tasks")["constrained_columns"] == ["id"]
+
+
+def test_database_defaults_and_constraints(db):
+    """plain SQL gets the database's own defaults; CHECK constraints refuse unknown enum values"""
+    models, engine = db
+    with engine.begin() as connection:  # no ORM: only server_default applies
+        connection.execute(text("INSERT INTO tasks (title) VALUES ('inserted by a script')"))
+        row = connection.execute(
+            text("SELECT status, priority, tags, version, created_at, updated_at FROM tasks")
+        ).one()
+    assert (row.status, row.priority, row.tags, row.version) == ("todo", "medium", "[]", 1), row
+    assert row.created_at is not None and row.updated_at is not None, row
+    for column, value in [("status", "someday"), ("priority", "whenever")]:
+        with engine.connect() as connection, pytest.raises(IntegrityError):
+            connection.execute(text(f"INSERT INTO tasks (title, {column}) VALUES ('raw', '{value}')"))
 
 
 @pytest.mark.parametrize("column", ["status", "priority"])

@@ -60,7 +60,7 @@ def test_update_is_partial(schemas):
 
 
 def test_response_reads_orm_objects(schemas):
-    """TaskResponse is built from attributes and exposes only its fields"""
+    """TaskResponse is built from attributes and exposes only its fields; TaskList holds a page"""
     now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     row = SimpleNamespace(
         id=1, title="t", description=None, status="todo", priority="low", due_date=None, tags=["a"],
@@ -72,6 +72,8 @@ def test_response_reads_orm_objects(schemas):
     assert set(dumped) == {
         "id", "title", "description", "status", "priority", "due_date", "tags", "created_at", "updated_at",
     }  # fmt: skip
+    page = schemas.TaskList(items=[response], total=1, limit=20, offset=0)
+    assert page.model_dump()["items"][0]["id"] == 1 and (page.total, page.limit, page.offset) == (1, 20, 0)
 
 
 def refusal(model, **fields):
