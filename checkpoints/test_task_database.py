@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 COLUMNS = {
@@ -13,11 +14,33 @@ COLUMNS = {
 }  # fmt: skip
 
 
+TOKYO = timezone(timedelta(hours=9))
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """The machine's local time set to Tokyo's: `astimezone()` without `timezone.utc`, or a naive
+    value read as local time, then gives another instant than UTC, as on a learner's laptop."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def utc_type(load_service, far_from_utc):
+    from sqlalchemy.dialects import sqlite
+
+    models = load_service("task-service", "src.models.database")
+    return models.UTCDateTime(), sqlite.dialect()
+
+
 @pytest.fixture
 def db(load_service, tmp_path):
     models = load_service("task-service", "src.models.database")
     engine = create_engine(f"sqlite:///{tmp_path / 'tasks.db'}")
-    models.Base.metadata.create_all(engine)
+    models.create_tables(engine)
     yield models, engine
     engine.dispose()
 
@@ -30,6 +53,21 @@ def test_task_table(db):
     assert not columns["title"]["nullable"] and columns["description"]["nullable"]
     assert not columns["created_at"]["nullable"] and not columns["updated_at"]["nullable"]
     assert inspect(engine).get_pk_constraint("tasks")["constrained_columns"] == ["id"]
+
+
+def test_database_defaults_and_constraints(db):
+    """plain SQL gets the database's own defaults; CHECK constraints refuse unknown enum values"""
+    models, engine = db
+    with engine.begin() as connection:  # no ORM: only server_default applies
+        connection.execute(text("INSERT INTO tasks (title) VALUES ('inserted by a script')"))
+        row = connection.execute(
+            text("SELECT status, priority, tags, version, created_at, updated_at FROM tasks")
+        ).one()
+    assert (row.status, row.priority, row.tags, row.version) == ("todo", "medium", "[]", 1), row
+    assert row.created_at is not None and row.updated_at is not None, row
+    for column, value in [("status", "someday"), ("priority", "whenever")]:
+        with engine.connect() as connection, pytest.raises(IntegrityError):
+            connection.execute(text(f"INSERT INTO tasks (title, {column}) VALUES ('raw', '{value}')"))
 
 
 @pytest.mark.parametrize("column", ["status", "priority"])
@@ -130,3 +168,29 @@ def test_sqlite_never_reuses_an_id(db):
         session.add(newer)
         session.commit()
         assert newer.id == last + 1, f"the deleted task's id {last} was given again"
+
+
+def test_bind_param_stores_utc(utc_type):
+    """binding: None stays None, an aware time is stored as UTC, a naive one refused (in Tokyo time)"""
+    column, dialect = utc_type
+    assert column.process_bind_param(None, dialect) is None
+    tokyo_nine = datetime(2025, 6, 1, 9, 0, tzinfo=TOKYO)
+    stored = column.process_bind_param(tokyo_nine, dialect)
+    assert stored == tokyo_nine and stored.tzinfo is timezone.utc, f"stored {stored!r}"
+    assert stored.hour == 0, f"09:00 in Tokyo is 00:00 UTC, stored {stored!r}"
+    with pytest.raises(ValueError) as raised:
+        column.process_bind_param(datetime(2025, 6, 1, 9, 0), dialect)
+    assert "naive" in str(raised.value), f"the message {str(raised.value)!r} does not say naive"
+
+
+def test_result_value_reads_utc(utc_type):
+    """reading: None stays None, naive values are UTC, aware ones converted to UTC (in Tokyo time)"""
+    column, dialect = utc_type
+    assert column.process_result_value(None, dialect) is None
+    naive = column.process_result_value(datetime(2025, 6, 1, 12, 0), dialect)
+    assert naive == datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc), f"read {naive!r}"
+    assert naive.tzinfo is timezone.utc, f"read {naive!r}"
+    aware = column.process_result_value(datetime(2025, 6, 1, 9, 0, tzinfo=TOKYO), dialect)
+    assert (
+        aware == datetime(2025, 6, 1, 0, 0, tzinfo=timezone.utc) and aware.tzinfo is timezone.utc
+    ), f"read {aware!r}"
