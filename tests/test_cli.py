@@ -49,7 +49,11 @@ def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
     assert status == 1 and "checks passed" in out and "checkpoint: 0 passed, 1 not passed" in out
     write_all(writes_until(solutions_dir(), first.id), isolated_workspace)
     status, out, _ = run(capsys, "check")
-    assert status == 0 and f"All {len(first.checks)} checks of checkpoints/{first.module} passed." in out
+    formatting = 1  # the check that the notebook's Python files pass black and flake8
+    assert (
+        status == 0
+        and f"All {len(first.checks) + formatting} checks of checkpoints/{first.module} passed." in out
+    )
     assert out.rstrip().endswith("1 checkpoint: 1 passed.")
 
 

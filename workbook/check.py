@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import process
+from . import formatting, process
 from .cells import Write, writes_until
 from .paths import checkpoints_dir, services_root, solutions_dir
 from .registry import Checkpoint
@@ -90,9 +90,28 @@ def run_checkpoint(
             raw = json.loads(results_file.read_text(encoding="utf-8"))
     writes = _writes(checkpoint)
     checks = tuple(_result(checkpoint, name, entry, writes) for name, entry in raw.items())
+    checks += formatting_checks(checkpoint, writes, root)
     return CheckpointResult(
         checkpoint, checks, completed.timed_out, upstream_causes(checkpoint, checks, root)
     )
+
+
+def formatting_checks(checkpoint: Checkpoint, writes: list[Write], root: Path) -> tuple[CheckResult, ...]:
+    """One check per service the checkpoint's own notebook writes Python files into: black and flake8."""
+    own = [w for w in writes if w.notebook == checkpoint.notebook and w.path.endswith(".py")]
+    checks = []
+    for service in dict.fromkeys(w.service for w in own):
+        outcome = formatting.check_service(root, service, [w.path for w in own if w.service == service])
+        doc = f"the Python files {checkpoint.notebook} writes into {service} pass black and flake8"
+        name = f"{formatting.NAME}[{service}]"
+        if outcome.missing_tool:
+            detail = f"{outcome.missing_tool} is not installed here: pip install black flake8"
+            checks.append(CheckResult(name, "skipped", doc, detail, ""))
+        else:
+            detail = "\n".join(str(finding) for finding in outcome.findings)
+            result = "failed" if outcome.findings else "passed"
+            checks.append(CheckResult(name, result, doc, detail, outcome.hint(service)))
+    return tuple(checks)
 
 
 def _result(checkpoint: Checkpoint, name: str, entry: dict[str, str], writes: list[Write]) -> CheckResult:
