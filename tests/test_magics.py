@@ -63,7 +63,9 @@ def test_begin_records_the_start_once(shell, capsys):
     first = record.load().notebooks["00-orientation"].started_at
     shell.run_line_magic("begin", "00-orientation")
     assert record.load().notebooks["00-orientation"].started_at == first
-    assert capsys.readouterr().out.startswith("Started 00-orientation (target ")
+    out = capsys.readouterr().out
+    assert out.startswith("Started 00-orientation: about ") and " words at " in out
+    assert "the checklist's target for a guided session: " in out
     with pytest.raises(UsageError):
         shell.run_line_magic("begin", "  ")
 

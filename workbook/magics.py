@@ -26,6 +26,7 @@ from . import record, registry
 from .cells import Write, all_events, parse_service_args
 from .check import render, run_checkpoint
 from .errors import UserError
+from .estimate import estimate
 from .paths import services_root, solutions_dir
 from .services import known
 from .writer import describe, later_writer, notebook_name, write_service_file
@@ -95,12 +96,15 @@ class WorkbookMagics(Magics):
             self.notebook = notebook
             record.record_start(notebook)
             ends = [cp for cp in registry.load() if cp.notebook.removesuffix(".ipynb") == notebook]
+            honest = estimate(solutions_dir() / f"{notebook}.ipynb").describe()
         except UserError as error:
             raise UsageError(str(error)) from None
         minutes = sum(cp.target_minutes for cp in ends)
         steps = ", ".join(step for cp in ends for step in cp.steps)
-        target = f"target {minutes:g} min" + (f", checklist steps {steps}" if steps else "")
-        print(f"Started {notebook} ({target}).")
+        target = f"the checklist's target for a guided session: {minutes:g} min" + (
+            f" (steps {steps})" if steps else ""
+        )
+        print(f"Started {notebook}: {honest}; {target}.")
 
     @line_magic
     def checkpoint(self, line: str) -> None:
