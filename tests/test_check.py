@@ -220,3 +220,26 @@ def test_the_closing_summary_names_what_did_not_pass(checkpoint):
     passing = check.CheckpointResult(checkpoint, (check.CheckResult("test_ok", "passed", "", "", ""),))
     assert check.summary([passing]) == "1 checkpoint: 1 passed."
     assert check.summary([passing, failing]) == "2 checkpoints: 1 passed, 1 not passed (demo)."
+
+
+def test_only_the_notebooks_own_services_are_checked_for_missing_files(checkpoint, monkeypatch):
+    from workbook.cells import Write
+
+    writes = [Write("playground", "app.py", "x = 1\n", "00-x.ipynb", "c0"),
+              Write("demo-service", "src/main.py", "x = 1\n", "01-demo.ipynb", "c1")]  # fmt: skip
+    monkeypatch.setattr(check, "writes_until", lambda folder, checkpoint: writes)
+    result = check.run_checkpoint(checkpoint)
+    assert result.causes == (
+        "demo-service does not exist: run the %%service cells of 01-demo.ipynb and the notebooks after it",
+    )
+    assert not any(c.name.startswith("formatting") for c in result.checks), "no file, no formatting claim"
+
+
+def test_the_formatting_check_can_be_left_out(checkpoint, monkeypatch, isolated_workspace):
+    from workbook.cells import Write
+
+    writes = [Write("demo-service", "main.py", "x = 1\n", "01-demo.ipynb", "c1")]
+    monkeypatch.setattr(check, "writes_until", lambda folder, checkpoint: writes)
+    write_service(isolated_workspace, {"main.py": "x = 1\n"})
+    assert "formatting[demo-service]" in check.run_checkpoint(checkpoint).outcomes()
+    assert "formatting[demo-service]" not in check.run_checkpoint(checkpoint, style=False).outcomes()

@@ -62,8 +62,9 @@ class CheckpointResult:
 
 
 def run_checkpoint(
-    checkpoint: Checkpoint, root: Path | None = None, timeout: float = TIMEOUT_SECONDS
+    checkpoint: Checkpoint, root: Path | None = None, timeout: float = TIMEOUT_SECONDS, style: bool = True
 ) -> CheckpointResult:
+    """The checkpoint's checks, and (with `style`) black and flake8 on its notebook's Python files."""
     root = (root or services_root()).resolve()
     with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
         results_file = Path(scratch) / "results.json"
@@ -90,7 +91,8 @@ def run_checkpoint(
             raw = json.loads(results_file.read_text(encoding="utf-8"))
     writes = _writes(checkpoint)
     checks = tuple(_result(checkpoint, name, entry, writes) for name, entry in raw.items())
-    checks += formatting_checks(checkpoint, writes, root)
+    if style:
+        checks += formatting_checks(checkpoint, writes, root)
     return CheckpointResult(
         checkpoint, checks, completed.timed_out, upstream_causes(checkpoint, checks, root)
     )
@@ -99,6 +101,7 @@ def run_checkpoint(
 def formatting_checks(checkpoint: Checkpoint, writes: list[Write], root: Path) -> tuple[CheckResult, ...]:
     """One check per service the checkpoint's own notebook writes Python files into: black and flake8."""
     own = [w for w in writes if w.notebook == checkpoint.notebook and w.path.endswith(".py")]
+    own = [w for w in own if (root / w.service / w.path).is_file()]  # a missing one is a cause, named first
     checks = []
     for service in dict.fromkeys(w.service for w in own):
         outcome = formatting.check_service(root, service, [w.path for w in own if w.service == service])
@@ -176,7 +179,10 @@ def upstream_causes(checkpoint: Checkpoint, checks: tuple[CheckResult, ...], roo
     """What to fix before reading any hint: files the notebooks write that are missing, service files
     that do not import, and checks the registry marks as the others' precondition (a suite that fails
     on the learner's own code)."""
-    causes = missing_files(_writes(checkpoint), root)
+    writes = _writes(checkpoint)
+    # The services this notebook works on: a folder of an earlier one (00's playground) is not its business.
+    own = {w.service for w in writes if w.notebook == checkpoint.notebook}
+    causes = missing_files([w for w in writes if not own or w.service in own], root)
     causes += [check.cause for check in checks if check.failed and check.cause]
     for check in checks:
         entry = checkpoint.check(check.name)
