@@ -219,7 +219,16 @@ def test_the_closing_summary_names_what_did_not_pass(checkpoint):
     failing = check.run_checkpoint(checkpoint)
     passing = check.CheckpointResult(checkpoint, (check.CheckResult("test_ok", "passed", "", "", ""),))
     assert check.summary([passing]) == "1 checkpoint: 1 passed."
-    assert check.summary([passing, failing]) == "2 checkpoints: 1 passed, 1 not passed (demo)."
+    assert check.summary([passing, failing]) == "2 checkpoints: 1 passed, 1 failed (demo)."
+    skipped = check.CheckpointResult(
+        checkpoint, (check.CheckResult("test_x", "skipped", "", "no engine", ""),)
+    )
+    assert check.summary([passing, skipped]) == (
+        "2 checkpoints: 1 passed, 1 incomplete, with skipped checks (demo)."
+    )
+    assert (
+        check.summary([check.CheckpointResult(checkpoint, ())]) == "1 checkpoint: 0 passed, 1 failed (demo)."
+    )
 
 
 def test_only_the_notebooks_own_services_are_checked_for_missing_files(checkpoint, monkeypatch):

@@ -46,7 +46,7 @@ def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
 
     first = registry.load()[0]
     status, out, _ = run(capsys, "check", first.id)
-    assert status == 1 and "checks passed" in out and "checkpoint: 0 passed, 1 not passed" in out
+    assert status == 1 and "checks passed" in out and "checkpoint: 0 passed, 1 failed" in out
     write_all(writes_until(solutions_dir(), first.id), isolated_workspace)
     status, out, _ = run(capsys, "check")
     formatting = 1  # the check that the notebook's Python files pass black and flake8

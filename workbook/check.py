@@ -245,8 +245,14 @@ def render(result: CheckpointResult, details: bool = True) -> str:
 
 
 def summary(results: list[CheckpointResult]) -> str:
-    """The one closing line of `make check`."""
-    failing = [r.checkpoint.id for r in results if not r.passed]
-    passed = len(results) - len(failing)
-    line = f"{plural(len(results), 'checkpoint')}: {passed} passed"
-    return line + (f", {len(failing)} not passed ({', '.join(failing)})" if failing else "") + "."
+    """The one closing line of `make check`: a checkpoint with skipped checks and no failed one is
+    incomplete (something to install or start), not failed."""
+    failed = [r.checkpoint.id for r in results if any(c.failed or c.outcome == "not run" for c in r.checks)]
+    failed += [r.checkpoint.id for r in results if not r.checks]
+    incomplete = [r.checkpoint.id for r in results if not r.passed and r.checkpoint.id not in failed]
+    line = f"{plural(len(results), 'checkpoint')}: {len(results) - len(failed) - len(incomplete)} passed"
+    if failed:
+        line += f", {len(failed)} failed ({', '.join(failed)})"
+    if incomplete:
+        line += f", {len(incomplete)} incomplete, with skipped checks ({', '.join(incomplete)})"
+    return line + "."
