@@ -39,6 +39,8 @@ def _within(path: object, folder: Path) -> bool:
 def _first_line(error: BaseException) -> str:
     text = ANSI.sub("", str(error)).strip()
     line = text.splitlines()[0] if text else ""
+    if isinstance(error, AssertionError) and line:
+        return line  # a check's own message: its type says nothing more
     return f"{type(error).__name__}: {line}" if line else type(error).__name__
 
 
