@@ -23,15 +23,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from . import record, registry
-from .cells import Write, all_events, parse_service_args
+from .cells import REPLACE, Write, all_events, parse_service_line
 from .check import render, run_checkpoint
 from .errors import UserError
 from .estimate import estimate
 from .paths import services_root, solutions_dir
 from .services import known
 from .writer import describe, later_writer, notebook_name, write_service_file
-
-REPLACE = "--replace"
 
 
 @lru_cache(maxsize=1)
@@ -66,9 +64,8 @@ class WorkbookMagics(Magics):
         """%%service [--replace] SERVICE PATH: write this cell to <services root>/SERVICE/PATH.
 
         A file that a later notebook's cell rewrote is kept, unless --replace asks for this version."""
-        replace = line.split()[:1] == [REPLACE]
         try:
-            service, path = parse_service_args(line.replace(REPLACE, "", 1) if replace else line)
+            service, path, replace = parse_service_line(line)
             refuse_mistyped(service)
             later = None if replace or not self.notebook else later_writer(service, path, self.notebook)
             if later is None:
