@@ -252,3 +252,10 @@ def test_the_formatting_check_can_be_left_out(checkpoint, monkeypatch, isolated_
     write_service(isolated_workspace, {"main.py": "x = 1\n"})
     assert "formatting[demo-service]" in check.run_checkpoint(checkpoint).outcomes()
     assert "formatting[demo-service]" not in check.run_checkpoint(checkpoint, style=False).outcomes()
+
+
+def test_a_stub_at_module_level_is_named_as_an_exercise_not_done(service_checkpoint, isolated_workspace):
+    stub = "x = 1\n# YOUR CODE HERE\nraise NotImplementedError\n"
+    write_service(isolated_workspace, {"src/__init__.py": "", "src/main.py": stub})
+    (cause,) = check.run_checkpoint(service_checkpoint).causes
+    assert cause == "demo-service/src/main.py line 3 still holds an exercise's stub, so it does not import"

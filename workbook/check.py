@@ -211,7 +211,7 @@ def render(result: CheckpointResult, details: bool = True) -> str:
     lines = [f"Checkpoint {checkpoint.id}: {checkpoint.title}", ""]
     if result.causes:
         lines += [f"Fix this first: {cause}" for cause in result.causes]
-        lines += ["(The hints below are about the exercises: read them once that is fixed.)", ""]
+        lines += ["(Until that is fixed, the failures below may all be this one.)", ""]
     for check in result.checks:
         label = check.doc or check.name
         lines.append(f"  {MARKS.get(check.outcome, check.outcome):5} {label}")

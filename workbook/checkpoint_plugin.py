@@ -57,6 +57,11 @@ def upstream_cause(excinfo: pytest.ExceptionInfo[BaseException], services: Path)
     for entry in reversed(excinfo.traceback):
         if entry.name == "<module>" and _within(entry.path, services):
             where = Path(str(entry.path)).resolve().relative_to(services).as_posix()
+            if isinstance(error, NotImplementedError):  # a stub at module level: the exercise is not done
+                return (
+                    where,
+                    f"{where} line {entry.lineno + 1} still holds an exercise's stub, so it does not import",
+                )
             return where, f"{where} line {entry.lineno + 1} does not import ({_first_line(error)})"
     return "", ""
 
