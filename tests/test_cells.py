@@ -68,3 +68,13 @@ def test_service_cell_header_parsing():
     assert split_service_cell("print(1)") is None
     with pytest.raises(CellSyntaxError, match="usage"):
         split_service_cell("%%service only-one-arg\n")
+
+
+def test_the_replace_flag_is_read_and_the_rest_unchanged():
+    from workbook.cells import parse_service_line
+
+    assert parse_service_line("--replace task-service src/main.py") == ("task-service", "src/main.py", True)
+    assert parse_service_line("task-service src/main.py") == ("task-service", "src/main.py", False)
+    assert split_service_cell("%%service --replace svc a.py\nx = 1\n") == ("svc", "a.py", "x = 1\n")
+    with pytest.raises(CellSyntaxError, match=r"usage: %%service \[--replace\] SERVICE PATH"):
+        parse_service_line("--replace only-one")

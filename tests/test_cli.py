@@ -46,10 +46,15 @@ def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
 
     first = registry.load()[0]
     status, out, _ = run(capsys, "check", first.id)
-    assert status == 1 and "public checks passed" in out
+    assert status == 1 and "checks passed" in out and "checkpoint: 0 passed, 1 failed" in out
     write_all(writes_until(solutions_dir(), first.id), isolated_workspace)
     status, out, _ = run(capsys, "check")
-    assert status == 0 and f"All {len(first.checks)} public checks passed." in out
+    formatting = 1  # the check that the notebook's Python files pass black and flake8
+    assert (
+        status == 0
+        and f"All {len(first.checks) + formatting} checks of checkpoints/{first.module} passed." in out
+    )
+    assert out.rstrip().endswith("1 checkpoint: 1 passed.")
 
 
 def test_notebooks_check_names_the_stale_ones(capsys, monkeypatch, tmp_path):

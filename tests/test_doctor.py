@@ -5,8 +5,11 @@ on the spot (a socket listening on 127.0.0.1:0, a port just closed)."""
 
 from __future__ import annotations
 
+import http.server
+import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +17,17 @@ from pathlib import Path
 import pytest
 
 from workbook import cli, doctor, process
-from workbook.doctor import database, dockerfiles, engine, fixtures, handler, imports, init_files, telemetry
+from workbook.doctor import (
+    database,
+    dockerfiles,
+    engine,
+    fixtures,
+    handler,
+    imports,
+    init_files,
+    pythonpath,
+    telemetry,
+)
 from workbook.doctor.base import Context, Finding, default_which
 from workbook.process import Completed
 
@@ -87,8 +100,8 @@ def test_empty_workspace_runs_quickly_and_skips_what_it_cannot_see(tmp_path: Pat
     elapsed = time.monotonic() - started
     found = by_name(findings)
     assert list(found) == [
-        "python", "packages", "__init__.py", "imports", "database", "tests",
-        "container engine", "Dockerfile", "OpenTelemetry",
+        "python", "packages", "__init__.py", "PYTHONPATH", "imports", "database", "test database",
+        "tests", "container engine", "Dockerfile", "OpenTelemetry",
     ]  # fmt: skip
     assert found["python"].status == "ok" and found["packages"].status == "ok", found["packages"].detail
     for name in ("__init__.py", "imports", "tests", "Dockerfile"):
@@ -99,7 +112,7 @@ def test_empty_workspace_runs_quickly_and_skips_what_it_cannot_see(tmp_path: Pat
     )
     assert elapsed < 15, f"the doctor took {elapsed:.1f} s on an empty workspace"
     text = doctor.render(findings)
-    assert text.splitlines()[-1] == "doctor: 1 fail, 4 ok, 4 skip"
+    assert text.splitlines()[-1] == "doctor: 1 fail, 5 ok, 5 skip"
     assert text.splitlines()[1].startswith("ok    python            Python 3.")
 
 
@@ -121,6 +134,41 @@ def test_a_crashing_check_is_reported_and_the_others_still_run(tmp_path: Path) -
 
 
 # --- import errors ----------------------------------------------------------------------------------
+
+
+def test_an_empty_folder_under_src_needs_its_init_file_too(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(service / "src" / "__init__.py")
+    (service / "src" / "observability" / "__pycache__").mkdir(parents=True)  # no module yet
+    write(service / "src" / "templates" / "page.html")  # data, not a package
+    finding = init_files.check_init_files(context(tmp_path), service)
+    assert finding.status == "fail" and finding.detail == "missing src/observability/__init__.py"
+
+
+def test_pythonpath_unset_or_harmless_is_ok(tmp_path: Path) -> None:
+    assert pythonpath.check_pythonpath(context(tmp_path)).status == "ok"
+    (tmp_path / "tools").mkdir()
+    ok = pythonpath.check_pythonpath(context(tmp_path, {"PYTHONPATH": str(tmp_path / "tools")}))
+    assert ok.status == "ok" and "no entry shadows" in ok.detail
+
+
+def test_pythonpath_that_shadows_or_misses_src_is_reported(tmp_path: Path) -> None:
+    root = tmp_path / "services"
+    write(root / "task-service" / "src" / "__init__.py")
+    write(tmp_path / "old-copy" / "task-service" / "src" / "__init__.py")
+    entries = {
+        "src itself": (root / "task-service" / "src", "fail", "is a src folder itself"),
+        "another src": (tmp_path / "old-copy" / "task-service", "fail", "shadows the services' own src"),
+        "one service": (root / "task-service", "warn", "puts task-service's src first for every service"),
+        "the root": (root, "warn", "is the services folder: it holds no src"),
+        "nowhere": (tmp_path / "nowhere", "warn", "does not exist"),
+    }
+    for label, (entry, status, says) in entries.items():
+        finding = pythonpath.check_pythonpath(context(root, {"PYTHONPATH": str(entry)}))
+        assert (finding.status, says in finding.detail) == (status, True), (label, finding)
+        assert "unset PYTHONPATH" in finding.fix
+    both = os.pathsep.join([str(entries["nowhere"][0]), str(entries["src itself"][0])])
+    assert pythonpath.check_pythonpath(context(root, {"PYTHONPATH": both})).status == "fail"
 
 
 def test_a_missing_init_file_is_reported_with_its_path(tmp_path: Path) -> None:
@@ -250,6 +298,32 @@ def test_a_down_cluster_is_named_in_the_fix(tmp_path: Path, closed_port: int) ->
     assert "`pg_ctlcluster 15 main start`" in finding.fix
 
 
+def test_postgres_scheme_is_read_as_task_service_reads_it(tmp_path: Path, closed_port: int) -> None:
+    url = f"postgres://app:s3cret@127.0.0.1:{closed_port}/tasks"
+    [finding] = database.check_database(context(tmp_path, {"DATABASE_URL": url}), [])
+    assert finding.detail.startswith(
+        f"postgres://app:***@127.0.0.1:{closed_port}/tasks (read as postgresql+psycopg://): cannot connect"
+    )
+    assert "does not accept" not in finding.detail and "s3cret" not in finding.detail
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
+def test_a_postgres_url_to_a_live_server_is_ok(tmp_path: Path) -> None:
+    live = os.environ["TEST_DATABASE_URL"].split("://", 1)[1]
+    [finding] = database.check_database(context(tmp_path, {"DATABASE_URL": f"postgres://{live}"}), [])
+    assert finding.status == "ok" and finding.detail.endswith("PostgreSQL answers")
+
+
+def test_test_database_url_is_checked_too(tmp_path: Path, closed_port: int) -> None:
+    [unset] = database.check_test_url(context(tmp_path))
+    assert unset.status == "skip" and "export TEST_DATABASE_URL=$(scripts/postgres.sh)" in unset.detail
+    env = {"TEST_DATABASE_URL": f"postgresql+psycopg://app:pw@127.0.0.1:{closed_port}/tests"}
+    [dead] = database.check_test_url(context(tmp_path, env))
+    assert dead.name == "test database" and dead.status == "fail" and "cannot connect" in dead.detail
+    [garbage] = database.check_test_url(context(tmp_path, {"TEST_DATABASE_URL": "nonsense"}))
+    assert garbage.status == "fail" and garbage.detail == "TEST_DATABASE_URL is not a database URL"
+
+
 def test_sqlite_urls_and_dotenv_files(tmp_path: Path) -> None:
     service = tmp_path / "task-service"
     write(service / ".env", "# settings\nexport DATABASE_URL='sqlite:///./data/tasks.db'  \n")
@@ -320,6 +394,39 @@ def test_a_copied_file_missing_from_the_build_context_fails(tmp_path: Path) -> N
     assert clean == Finding("Dockerfile: task-service", "ok", "hadolint finds nothing")
 
 
+def test_a_copied_file_dockerignore_leaves_out_fails(tmp_path: Path) -> None:
+    service = tmp_path / "task-service"
+    write(
+        service / "Dockerfile",
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY src/ ./src/\n"
+        "COPY static ./static\nUSER 10001:10001\n",
+    )
+    write(service / "requirements.txt", "fastapi>=0.115\n")
+    write(service / "src" / "main.py", "app = None\n")
+    write(service / "static" / "keep.css")
+    write(service / ".dockerignore", "# caches\n**/__pycache__\n*.txt\nstatic\n!static/keep.css\n")
+    finding = dockerfiles.check_dockerfile(context(tmp_path), service)
+    assert finding.status == "fail"
+    assert finding.detail.startswith(
+        "line 3 dockerignored error: COPY requirements.txt: .dockerignore leaves it out (pattern '*.txt')"
+    )
+    assert "dockerignored line" not in finding.detail, "src/ and the re-included static/ are sent"
+    assert "remove that pattern from .dockerignore" in finding.fix
+    write(service / ".dockerignore", "**/__pycache__\n*.txt\n!requirements.txt\n")
+    assert "dockerignored" not in dockerfiles.check_dockerfile(context(tmp_path), service).detail
+
+
+def test_excluding_pattern_follows_the_engines_rules() -> None:
+    patterns = ["tests", "**/*.pyc", ".env*", "docs/", "!docs/README.md"]
+    assert dockerfiles.excluding_pattern("tests", patterns) == "tests"
+    assert dockerfiles.excluding_pattern("./tests/", patterns) == "tests"
+    assert dockerfiles.excluding_pattern("src/a.pyc", patterns) == "**/*.pyc"
+    assert dockerfiles.excluding_pattern(".env.example", patterns) == ".env*"
+    assert dockerfiles.excluding_pattern("docs", patterns) is None  # its README is sent again
+    assert dockerfiles.excluding_pattern("src", patterns) is None
+    assert dockerfiles.excluding_pattern(".", patterns) is None
+
+
 def test_without_hadolint_the_dockerfile_check_says_how_to_get_it(tmp_path: Path) -> None:
     service = tmp_path / "task-service"
     write(service / "Dockerfile", "FROM python:3.11-slim\nUSER 10001:10001\n")
@@ -340,12 +447,54 @@ def test_an_otel_endpoint_on_a_closed_port_fails(tmp_path: Path, closed_port: in
     assert "start a collector" in finding.fix and "unset OTEL_EXPORTER_OTLP_ENDPOINT" in finding.fix
 
 
-def test_an_otel_endpoint_that_listens_is_ok(tmp_path: Path, listening_port: int) -> None:
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"127.0.0.1:{listening_port}"}
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP collector as far as the probe can tell: POST /v1/traces answers 200 in protobuf."""
+
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/v1/traces":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+        else:
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_otel_endpoint_where_a_collector_answers_is_ok(tmp_path: Path, collector: int) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"127.0.0.1:{collector}/"}
     [finding] = telemetry.check_otel(context(tmp_path, env))
-    assert finding.status == "ok" and f"a collector listens at 127.0.0.1:{listening_port}" in finding.detail
+    assert finding.status == "ok"
+    assert f"a collector accepts spans at http://127.0.0.1:{collector}/v1/traces" in finding.detail
     [garbage] = telemetry.check_otel(context(tmp_path, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://:x"}))
     assert garbage.status == "fail"
+
+
+def test_an_otel_endpoint_where_another_server_answers_fails(tmp_path: Path, collector: int) -> None:
+    env = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{collector}/traces"}  # used as it is
+    [finding] = telemetry.check_otel(context(tmp_path, env))
+    assert finding.status == "fail" and f"127.0.0.1:{collector}/traces answers HTTP 404" in finding.detail
+    assert "not an OTLP/HTTP collector" in finding.fix and "4318" in finding.fix
+
+
+def test_a_listener_that_speaks_no_http_is_no_collector(tmp_path: Path, listening_port: int) -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{listening_port}"}
+    [finding] = telemetry.check_otel(context(tmp_path, env))
+    assert finding.status == "fail" and "no collector at" in finding.detail
 
 
 # --- rendering and the command ------------------------------------------------------------------------
@@ -416,10 +565,11 @@ def test_http_services_have_no_handler_check_and_a_lambda_without_one_is_a_skip(
     assert name == "handler" and job()[0].status == "skip"
     assert "no service with its handler's module yet" in job()[0].detail
     findings = by_name(doctor.run_checks(tmp_path, env={}, which=nothing, run=FakeRunner({})))
-    assert list(findings)[:5] == [
+    assert list(findings)[:6] == [
         "python",
         "packages",
         "__init__.py: task-service",
+        "PYTHONPATH",
         "imports: task-service",
         "handler",
     ]

@@ -28,12 +28,44 @@ def test_service_misuse_is_a_usage_error(shell, line, isolated_workspace):
     assert list(isolated_workspace.iterdir()) == []
 
 
+def test_an_earlier_notebook_keeps_a_later_notebooks_file(shell, isolated_workspace, capsys):
+    target = isolated_workspace / "task-service/src/main.py"
+    shell.run_line_magic("begin", "05-routes")
+    shell.run_cell_magic("service", "task-service src/main.py", "version = 5\n")
+    shell.run_line_magic("begin", "02-the-app")  # Restart Kernel and Run All Cells in notebook 02
+    capsys.readouterr()
+    shell.run_cell_magic("service", "task-service src/main.py", "version = 2\n")
+    out = capsys.readouterr().out
+    assert target.read_text() == "version = 5\n"
+    assert out.startswith("kept task-service/src/main.py: 05-routes wrote a later version")
+    assert "%%service --replace task-service src/main.py" in out
+    shell.run_cell_magic("service", "--replace task-service src/main.py", "version = 2\n")
+    assert target.read_text() == "version = 2\n"
+    assert capsys.readouterr().out == "wrote task-service/src/main.py (1 line)\n"
+    shell.run_cell_magic("service", "task-service src/main.py", "version = 2.1\n")  # 02's own file now
+    assert target.read_text() == "version = 2.1\n"
+
+
+def test_a_mistyped_service_or_notebook_is_refused_with_the_known_names(shell, isolated_workspace):
+    with pytest.raises(UsageError, match="unknown service 'task-servce': did you mean 'task-service'"):
+        shell.run_cell_magic("service", "task-servce src/main.py", "x = 1\n")
+    with pytest.raises(UsageError, match="Known: task-service, user-service, auth-service"):
+        shell.run_cell_magic("service", "auth-servic src/main.py", "x = 1\n")
+    with pytest.raises(UsageError, match="unknown notebook '02-the-ap'; known: 00-orientation, "):
+        shell.run_line_magic("begin", "02-the-ap")
+    assert list(isolated_workspace.iterdir()) == []
+    shell.run_cell_magic("service", "my-experiment app.py", "x = 1\n")  # a name of one's own is welcome
+    assert (isolated_workspace / "my-experiment/app.py").exists()
+
+
 def test_begin_records_the_start_once(shell, capsys):
     shell.run_line_magic("begin", "00-orientation")
     first = record.load().notebooks["00-orientation"].started_at
     shell.run_line_magic("begin", "00-orientation")
     assert record.load().notebooks["00-orientation"].started_at == first
-    assert capsys.readouterr().out.startswith("Started 00-orientation (target ")
+    out = capsys.readouterr().out
+    assert out.startswith("Started 00-orientation: about ") and " words at " in out
+    assert "the checklist's target for a guided session: " in out
     with pytest.raises(UsageError):
         shell.run_line_magic("begin", "  ")
 

@@ -15,7 +15,7 @@ from workbook import cells, cli, paths, registry
 from workbook.backups import list_backups, restore
 from workbook.regions import RegionError
 from workbook.reset import ResetError, reset_to
-from workbook.writer import ServicePathError, file_text, target_path
+from workbook.writer import LEDGER, ServicePathError, file_text, target_path
 
 REAL_CHECKPOINTS = cells.checkpoint_order(paths.solutions_dir())
 
@@ -28,7 +28,7 @@ def expected_files(root: Path, checkpoint: str) -> dict[Path, bytes]:
 
 
 def files_on_disk(root: Path) -> dict[Path, bytes]:
-    return {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+    return {path: path.read_bytes() for path in root.rglob("*") if path.is_file() and path.name != LEDGER}
 
 
 @pytest.fixture
@@ -267,3 +267,12 @@ def test_reset_then_restore_gives_back_the_same_tree(
     }
     restore(outcome.backup.id)
     assert snapshot(root) == original
+
+
+def test_a_reset_records_which_notebook_wrote_each_file(root):
+    from workbook.writer import later_writer
+
+    reset_to("task-routes", root)
+    assert later_writer("task-service", "src/main.py", "02-the-app", root) == "05-routes"
+    reset_to("task-app", root)  # back to 02's main.py: re-running 02 writes it again
+    assert later_writer("task-service", "src/main.py", "02-the-app", root) is None

@@ -66,3 +66,39 @@ def test_write_all_replays_cells_in_order_and_the_last_write_wins(tmp_path):
     ]
     paths = write_all(writes, tmp_path)
     assert len(paths) == 2 and paths[0].read_text() == "second\n"
+
+
+def test_the_ledger_records_which_notebook_wrote_each_file(isolated_workspace):
+    from workbook.writer import later_writer, read_ledger
+
+    write_service_file("svc", "src/main.py", "first = 1\n", notebook="02-the-app")
+    write_service_file("svc", "src/main.py", "later = 1\n", notebook="05-routes.ipynb")
+    assert read_ledger() == {"svc/src/main.py": "05-routes"}
+    assert later_writer("svc", "src/main.py", "02-the-app") == "05-routes"
+    assert later_writer("svc", "./src/main.py", "05-routes") is None  # its own notebook may rewrite it
+    assert later_writer("svc", "src/main.py", "08-settings") is None
+    assert later_writer("svc", "src/other.py", "00-orientation") is None
+    write_service_file("svc", "src/untracked.py", "x = 1\n")  # no notebook: nothing recorded
+    assert "svc/src/untracked.py" not in read_ledger()
+
+
+def test_write_all_records_the_last_writer_of_each_file(tmp_path):
+    from workbook.writer import later_writer, read_ledger
+
+    writes = [
+        Write("svc", "src/main.py", "a = 1\n", "02-the-app.ipynb", "c1"),
+        Write("svc", "src/main.py", "a = 2\n", "05-routes.ipynb", "c2"),
+        Write("svc", "src/task.py", "t = 1\n", "03-schemas.ipynb", "c3"),
+    ]
+    write_all(writes, tmp_path)
+    assert read_ledger(tmp_path) == {"svc/src/main.py": "05-routes", "svc/src/task.py": "03-schemas"}
+    assert later_writer("svc", "src/main.py", "02-the-app", tmp_path) == "05-routes"
+
+
+def test_an_unreadable_ledger_blocks_nothing(isolated_workspace):
+    from workbook.writer import LEDGER, later_writer, read_ledger
+
+    (isolated_workspace / LEDGER).write_text("{not json")
+    assert read_ledger() == {} and later_writer("svc", "a.py", "01-x") is None
+    write_service_file("svc", "a.py", "x = 1\n", notebook="03-x")
+    assert read_ledger() == {"svc/a.py": "03-x"}

@@ -40,11 +40,25 @@ class Reached:
 Event = Union[Write, Reached]
 
 
-def parse_service_args(args: str) -> tuple[str, str]:
+REPLACE = "--replace"  # write this version even over a later notebook's (see workbook.magics)
+
+
+def parse_service_line(args: str) -> tuple[str, str, bool]:
+    """(service, path, replace) from `%%service [--replace] SERVICE PATH`."""
     parts = shlex.split(args)
+    replace = parts[:1] == [REPLACE]
+    if replace:
+        parts = parts[1:]
     if len(parts) != 2:
-        raise CellSyntaxError("usage: %%service SERVICE PATH   (e.g. %%service task-service src/main.py)")
-    return parts[0], parts[1]
+        raise CellSyntaxError(
+            f"usage: %%service [{REPLACE}] SERVICE PATH   (e.g. %%service task-service src/main.py)"
+        )
+    return parts[0], parts[1], replace
+
+
+def parse_service_args(args: str) -> tuple[str, str]:
+    service, path, _ = parse_service_line(args)
+    return service, path
 
 
 def split_service_cell(source: str) -> tuple[str, str, str] | None:

@@ -42,7 +42,7 @@ def cmd_checkpoints(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import render, run_checkpoint
+    from .check import render, run_checkpoint, summary
 
     state = record.load()  # corrupt: stop before running anything
     if args.checkpoint:
@@ -53,13 +53,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         if not wanted:
             print("no checkpoint reached yet: run one with `make check CP=id` (see `make checkpoints`)")
             return 0
-    status = 0
+    results = []
     for checkpoint in wanted:
         result = run_checkpoint(checkpoint)
         record.record_result(checkpoint.id, result.passed, result.outcomes())
-        print(render(result), end="\n\n")
-        status = status or (0 if result.passed else 1)
-    return status
+        print(render(result), end="\n\n", flush=True)
+        results.append(result)
+    print(summary(results))
+    return 0 if all(result.passed for result in results) else 1
 
 
 def cmd_reset(args: argparse.Namespace) -> int:

@@ -3,36 +3,81 @@
 `%load_ext workbook` is every notebook's first line, so what every notebook would otherwise repeat in
 its first cells happens here once: the same kernel state in every notebook, replayed or run by hand.
 
+`%begin NOTEBOOK` tells the kernel which notebook it runs, so that each `%%service` cell knows its
+place in the sequence: a cell of an earlier notebook, re-run after a later one rewrote its file,
+keeps the later version and says so (`%%service --replace SERVICE PATH` writes it anyway).
+
 A `UserError` in any magic (a bad path, an unknown checkpoint, a broken registry, a corrupt progress
 file) is shown as one line, as IPython shows a usage error; anything else is a bug and keeps its
 traceback."""
 
 from __future__ import annotations
 
+import difflib
 import logging
 import sys
 import warnings
+from functools import lru_cache
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from . import record, registry
-from .cells import parse_service_args
-from .errors import UserError
+from .cells import REPLACE, Write, all_events, parse_service_line
 from .check import render, run_checkpoint
-from .writer import describe, write_service_file
+from .errors import UserError
+from .estimate import estimate
+from .paths import services_root, solutions_dir
+from .services import known
+from .writer import describe, later_writer, notebook_name, write_service_file
+
+
+@lru_cache(maxsize=1)
+def known_services() -> tuple[str, ...]:
+    """The services the workbook teaches, and every other folder its notebooks write (00's playground)."""
+    written = [event.service for event in all_events(solutions_dir()) if isinstance(event, Write)]
+    return tuple(dict.fromkeys([*known(), *written]))
+
+
+def refuse_mistyped(service: str) -> None:
+    """A name one slip away from a known service is a typo, which would silently start a second service;
+    a name unlike all of them is the learner's own experiment, and welcome."""
+    names = known_services()
+    near = difflib.get_close_matches(service, names, n=1, cutoff=0.75)
+    if service not in names and near and not (services_root() / service).is_dir():
+        raise UserError(
+            f"unknown service {service!r}: did you mean {near[0]!r}? Known: {', '.join(names)} "
+            "(a service of your own needs a name unlike these)"
+        )
+
+
+def known_notebooks() -> list[str]:
+    return sorted({notebook_name(cp.notebook) for cp in registry.load()})
 
 
 @magics_class
 class WorkbookMagics(Magics):
+    notebook: str | None = None  # set by %begin: which notebook this kernel runs
+
     @cell_magic
     def service(self, line: str, cell: str) -> None:
-        """%%service SERVICE PATH: write this cell to <services root>/SERVICE/PATH."""
+        """%%service [--replace] SERVICE PATH: write this cell to <services root>/SERVICE/PATH.
+
+        A file that a later notebook's cell rewrote is kept, unless --replace asks for this version."""
         try:
-            service, path = parse_service_args(line)
-            write_service_file(service, path, cell)
+            service, path, replace = parse_service_line(line)
+            refuse_mistyped(service)
+            later = None if replace or not self.notebook else later_writer(service, path, self.notebook)
+            if later is None:
+                write_service_file(service, path, cell, notebook=self.notebook)
         except UserError as error:
             raise UsageError(str(error)) from None
+        if later is not None:  # a warning, not an error: "Run All" goes on to the next cell
+            print(
+                f"kept {service}/{path}: {later} wrote a later version, which this cell of {self.notebook} "
+                f"would replace (to write this version anyway: %%service {REPLACE} {service} {path})"
+            )
+            return
         print(describe(service, path, cell))
 
     @line_magic
@@ -42,14 +87,21 @@ class WorkbookMagics(Magics):
         if not notebook:
             raise UsageError("usage: %begin NOTEBOOK   (e.g. %begin 01-project-structure)")
         try:
+            names = known_notebooks()
+            if notebook not in names:
+                raise UserError(f"unknown notebook {notebook!r}; known: {', '.join(names)}")
+            self.notebook = notebook
             record.record_start(notebook)
             ends = [cp for cp in registry.load() if cp.notebook.removesuffix(".ipynb") == notebook]
+            honest = estimate(solutions_dir() / f"{notebook}.ipynb").describe()
         except UserError as error:
             raise UsageError(str(error)) from None
         minutes = sum(cp.target_minutes for cp in ends)
         steps = ", ".join(step for cp in ends for step in cp.steps)
-        target = f"target {minutes:g} min" + (f", checklist steps {steps}" if steps else "")
-        print(f"Started {notebook} ({target}).")
+        target = f"the checklist's target for a guided session: {minutes:g} min" + (
+            f" (steps {steps})" if steps else ""
+        )
+        print(f"Started {notebook}: {honest}; {target}.")
 
     @line_magic
     def checkpoint(self, line: str) -> None:

@@ -2,7 +2,10 @@
 
 Each says which notebook ends with it, which checklist steps it covers, its share of the
 checklist's time targets, its test module, and one hint per check: per test function, or per
-case of a parametrized one (`[checks."test_catches[delete]"]`), which wins over its function's."""
+case of a parametrized one (`[checks."test_catches[delete]"]`), which wins over its function's.
+
+A check the others depend on (the learner's own suite passing, before planted bugs can be caught)
+names, as `cause`, what its failure means in one line: the runner shows it first, before any hint."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Check:
     name: str
     hint: str
     exercise: bool
+    cause: str = ""  # when this check fails, the others' hints are premature: this line comes first
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ def _parse(path: Path) -> Checkpoint:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         checks = {
-            name: Check(name, str(spec["hint"]), bool(spec.get("exercise", False)))
+            name: Check(
+                name, str(spec["hint"]), bool(spec.get("exercise", False)), str(spec.get("cause", ""))
+            )
             for name, spec in data.get("checks", {}).items()
         }
         return Checkpoint(

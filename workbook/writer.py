@@ -1,7 +1,14 @@
-"""Writing one service file atomically under the services root."""
+"""Writing one service file atomically under the services root, and remembering which notebook wrote it.
+
+Later notebooks rewrite files earlier ones wrote (02's first `main.py` becomes 05's). Re-running an
+earlier notebook must not silently put the older version back, so every write is recorded, per file,
+in a ledger at the services root; a `%%service` cell of an earlier notebook asks `later_writer`
+first. The ledger lives beside the files it describes, so a backup and its restore, or a reset that
+clears the root and writes it anew, keep the two consistent."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -17,6 +24,7 @@ if TYPE_CHECKING:
     from .cells import Write
 
 SERVICE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+LEDGER = ".written-by.json"  # {"task-service/src/main.py": "05-routes", ...}
 
 
 class ServicePathError(UserError, ValueError):
@@ -38,11 +46,53 @@ def file_text(cell_source: str) -> str:
     return text.rstrip("\n") + "\n" if text.strip() else ""
 
 
-def write_service_file(service: str, path: str, cell_source: str, root: Path | None = None) -> Path:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
+def notebook_name(notebook: str) -> str:
+    """'05-routes' for '05-routes.ipynb' or '05-routes': how %begin and the ledger name a notebook."""
+    return notebook.removesuffix(".ipynb")
+
+
+def _key(service: str, path: str) -> str:
+    return f"{service}/{PurePosixPath(path)}"
+
+
+def read_ledger(root: Path | None = None) -> dict[str, str]:
+    """Which notebook last wrote each file; {} when none is recorded or the ledger is unreadable
+    (then nothing is refused: the ledger protects the learner's files, it never blocks a write)."""
+    try:
+        data = json.loads(((root or services_root()) / LEDGER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _record(written: dict[str, str], root: Path | None) -> None:
+    root = root or services_root()
+    ledger = read_ledger(root) | written
+    _atomic_write(root / LEDGER, json.dumps(ledger, indent=1, sort_keys=True) + "\n")
+
+
+def later_writer(service: str, path: str, notebook: str, root: Path | None = None) -> str | None:
+    """The later notebook whose cell last wrote this file, if one did (its version would be lost)."""
+    recorded = read_ledger(root).get(_key(service, path))
+    if recorded and notebook_name(recorded) > notebook_name(notebook):
+        return recorded
+    return None
+
+
+def write_service_file(
+    service: str, path: str, cell_source: str, root: Path | None = None, notebook: str | None = None
+) -> Path:
+    """Write atomically: a reader sees the old file or the new one, never half of one. With
+    `notebook`, the ledger records that this notebook's cell wrote the file."""
     target = target_path(service, path, root)
+    _atomic_write(target, file_text(cell_source))
+    if notebook:
+        _record({_key(service, path): notebook_name(notebook)}, root)
+    return target
+
+
+def _atomic_write(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = file_text(cell_source)
     fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -52,7 +102,6 @@ def write_service_file(service: str, path: str, cell_source: str, root: Path | N
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return target
 
 
 def describe(service: str, path: str, cell_source: str) -> str:
@@ -62,5 +111,10 @@ def describe(service: str, path: str, cell_source: str) -> str:
 
 
 def write_all(writes: Iterable["Write"], root: Path) -> list[Path]:
-    """Replay `%%service` cells in order, as a kernel running them would, with no kernel."""
-    return [write_service_file(w.service, w.path, w.body, root) for w in writes]
+    """Replay `%%service` cells in order, as a kernel running them would, with no kernel; the
+    ledger records each file's last writer, as the cells would have."""
+    writes = list(writes)
+    written = [write_service_file(w.service, w.path, w.body, root) for w in writes]
+    if writes:
+        _record({_key(w.service, w.path): notebook_name(w.notebook) for w in writes}, root)
+    return written

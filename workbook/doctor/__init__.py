@@ -14,11 +14,24 @@ from typing import Callable, Mapping
 
 from .. import process
 from ..paths import services_root
-from . import database, dockerfiles, engine, fixtures, handler, imports, init_files, interpreter, telemetry
+from . import (
+    database,
+    dockerfiles,
+    engine,
+    fixtures,
+    handler,
+    imports,
+    init_files,
+    interpreter,
+    pythonpath,
+    telemetry,
+)
 from ..process import Runner
 from .base import Context, Finding, Status, default_which, render, run_jobs
 
-CHECKS = (interpreter, init_files, imports, handler, database, fixtures, engine, dockerfiles, telemetry)
+CHECKS = (
+    interpreter, init_files, pythonpath, imports, handler, database, fixtures, engine, dockerfiles, telemetry
+)  # fmt: skip
 
 __all__ = ["CHECKS", "Context", "Finding", "Runner", "Status", "render", "run_checks"]
 

@@ -1,6 +1,9 @@
 """The database behind DATABASE_URL, from the environment or each service's `.env` (what
 pydantic-settings reads): a URL SQLAlchemy accepts, a SQLite folder that is writable, a PostgreSQL that
-answers, and when it does not, what runs locally (the checklist's "database connection errors")."""
+answers, and when it does not, what runs locally (the checklist's "database connection errors").
+TEST_DATABASE_URL, which the integration tests read (and the hints tell learners to set), is checked
+the same way. `postgres://`, what hosting platforms hand out, is read as task-service's settings read
+it: as `postgresql+psycopg://`."""
 
 from __future__ import annotations
 
@@ -19,8 +22,26 @@ CHECK_URL = "then check host, port and credentials in DATABASE_URL"
 PG_START = "start PostgreSQL: `pg_ctlcluster {0} {1} start` on Debian, or Docker Desktop / testcontainers"
 
 
+TEST_URL, TEST_NAME = "TEST_DATABASE_URL", "test database"
+POSTGRES_ALIAS, POSTGRES_DRIVER = "postgres://", "postgresql+psycopg://"
+
+
 def jobs(ctx: Context) -> list[Job]:
-    return [("database", lambda: check_database(ctx, ctx.services()))]
+    return [
+        ("database", lambda: check_database(ctx, ctx.services())),
+        (TEST_NAME, lambda: check_test_url(ctx)),
+    ]
+
+
+def check_test_url(ctx: Context) -> list[Finding]:
+    url = ctx.env.get(TEST_URL, "").strip()
+    if not url:
+        detail = (
+            f"{TEST_URL} not set: the integration tests start PostgreSQL with testcontainers (a container "
+            f"engine), or cannot run; with PostgreSQL here: export {TEST_URL}=$(scripts/postgres.sh)"
+        )
+        return [Finding(TEST_NAME, "skip", detail)]
+    return [check_database_url(ctx, TEST_NAME, url, Path.cwd(), variable=TEST_URL)]
 
 
 def check_database(ctx: Context, services: Sequence[Path]) -> list[Finding]:
@@ -39,20 +60,25 @@ def check_database(ctx: Context, services: Sequence[Path]) -> list[Finding]:
     ]
 
 
-def check_database_url(ctx: Context, name: str, raw: str, base: Path) -> Finding:
+def check_database_url(
+    ctx: Context, name: str, raw: str, base: Path, variable: str = "DATABASE_URL"
+) -> Finding:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    alias = raw.startswith(POSTGRES_ALIAS)
+    if alias:  # task-service's settings rewrite it so; SQLAlchemy alone would refuse it
+        raw = POSTGRES_DRIVER + raw.removeprefix(POSTGRES_ALIAS)
     try:
         url = make_url(raw)
     except ArgumentError:
-        return Finding(name, "fail", "DATABASE_URL is not a database URL", URL_EXAMPLE)
+        return Finding(name, "fail", f"{variable} is not a database URL", URL_EXAMPLE)
     label = url.render_as_string(hide_password=True)
+    if alias:
+        label = f"{POSTGRES_ALIAS}{label.removeprefix(POSTGRES_DRIVER)} (read as {POSTGRES_DRIVER})"
     backend = url.get_backend_name()
     if backend == "sqlite":
         return check_sqlite(name, label, url.database, base)
-    if backend == "postgres":
-        return Finding(name, "fail", f"{label}: SQLAlchemy 2 does not accept postgres://", URL_EXAMPLE)
     if backend != "postgresql":
         return Finding(name, "skip", f"{label}: only PostgreSQL and SQLite URLs are checked")
     return check_postgres(ctx, name, label, raw)

@@ -1,10 +1,15 @@
 """Each service's Dockerfile: hadolint's findings (it reads .hadolint.yaml in the service folder) and
-what hadolint cannot see: a COPY of a file the build context lacks (a build that fails), no USER."""
+what hadolint cannot see: a COPY of a file the build context lacks or `.dockerignore` leaves out (a
+build that fails either way), no USER. `.dockerignore` is matched as the engine matches it, with the
+Docker SDK's own matcher."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+from docker.utils.build import PatternMatcher  # type: ignore[import-untyped]
 
 from ..dockerfile import instructions
 from .base import Context, Finding, Job, Status, first_error_line, holding, per_service
@@ -17,19 +22,46 @@ def jobs(ctx: Context) -> list[Job]:
     return per_service(ctx, "Dockerfile", holding("Dockerfile"), "with a Dockerfile", check_dockerfile)
 
 
+def ignore_patterns(service: Path) -> list[str]:
+    """The patterns of .dockerignore, read as the Docker SDK reads them (comments and blanks dropped)."""
+    try:
+        lines = (service / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def excluding_pattern(source: str, patterns: list[str]) -> str | None:
+    """The .dockerignore pattern that leaves `source` out of the build context, None when it is sent."""
+    path = os.path.normpath(source.lstrip("/")).removeprefix("./")
+    if path in (".", "") or not PatternMatcher(patterns).matches(path):
+        return None
+    if any(p.startswith("!") and p[1:].strip("/").startswith(path.rstrip("/") + "/") for p in patterns):
+        return None  # part of the folder is sent again: the COPY has something to copy
+    return next(
+        (p for p in reversed(patterns) if not p.startswith("!") and PatternMatcher([p]).matches(path)), ""
+    )
+
+
 def build_context_problems(service: Path) -> list[tuple[int, str, str, str]]:
-    """(line, code, level, message) for each COPY source missing from the build context, and no USER."""
+    """(line, code, level, message) for each COPY source missing from the build context or excluded
+    from it by .dockerignore, and no USER."""
     items: list[tuple[int, str, str, str]] = []
     parsed = instructions(service / "Dockerfile")
+    patterns = ignore_patterns(service)
     for entry in parsed:
         if entry.keyword not in ("COPY", "ADD") or "from" in entry.flags:
             continue
         for source in entry.sources:
             wildcard = any(c in source for c in "*?[")
-            if "://" in source or (service / source).exists() or (wildcard and any(service.glob(source))):
+            if "://" in source:
                 continue
-            message = f"{entry.keyword} {source}: not in the build context"
-            items.append((entry.line, "missing-file", "error", message))
+            if not ((service / source).exists() or (wildcard and any(service.glob(source)))):
+                message = f"{entry.keyword} {source}: not in the build context"
+                items.append((entry.line, "missing-file", "error", message))
+            elif not wildcard and (pattern := excluding_pattern(source, patterns)) is not None:
+                message = f"{entry.keyword} {source}: .dockerignore leaves it out (pattern {pattern!r})"
+                items.append((entry.line, "dockerignored", "error", message))
     if parsed and not any(instruction == "USER" for _, instruction, _ in parsed):
         items.append((parsed[-1][0], "no-USER", "warning", "no USER instruction: the container runs as root"))
     return items
@@ -56,6 +88,10 @@ def check_dockerfile(ctx: Context, service: Path) -> Finding:
     fixes: list[str] = []
     if any(item[1] == "missing-file" for item in items):
         fixes.append(f"create the missing file or fix the path: the build context is {service.name}/")
+    if any(item[1] == "dockerignored" for item in items):
+        fixes.append(
+            "remove that pattern from .dockerignore, or add a `!PATH` line after it to send the file"
+        )
     if any(item[1] == "no-USER" for item in items):
         fixes.append("add a non-root user: `RUN useradd --uid 10001 app` then `USER 10001:10001`")
     if any(item[1].startswith(("DL", "SC")) for item in items):

@@ -1,5 +1,6 @@
 """Folders under src/ that hold Python but no `__init__.py`: they import as namespace packages, which
-mypy and pytest do not expect (the checklist's "ModuleNotFoundError" issue, first cause)."""
+mypy and pytest do not expect (the checklist's "ModuleNotFoundError" issue, first cause). An empty
+folder counts too: it has no module yet, and the first one written into it would import oddly."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ def jobs(ctx: Context) -> list[Job]:
 
 
 def package_folders(src: Path) -> list[Path]:
-    """src/ and the folders under it holding .py files, directly or deeper: each should be a package."""
+    """src/ and the folders under it holding .py files, directly or deeper, or nothing yet: each should
+    be a package. A folder of other files only (templates, assets) is data, not a package."""
     found: list[Path] = []
-    for folder, _, files in os.walk(src, topdown=False):
+    for folder, dirs, files in os.walk(src, topdown=False):
         here = Path(folder)
         if any(part.startswith((".", "__")) for part in here.relative_to(src).parts):
             continue  # __pycache__, .ipynb_checkpoints
-        if any(f.endswith(".py") for f in files) or any(h.parent == here for h in found):
+        own = [name for name in [*dirs, *files] if not name.startswith((".", "__"))]
+        if any(f.endswith(".py") for f in files) or any(h.parent == here for h in found) or not own:
             found.append(here)
     return sorted(found)
 
