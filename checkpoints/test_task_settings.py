@@ -85,7 +85,10 @@ def test_cors_origins_list_cleaned(settings_module):
     """a list of origins is cleaned the same way: trimmed, without trailing slash, no empty entries"""
     given = [" https://a.example/ ", "", "  ", "https://b.example"]
     cleaned = settings_module.Settings(cors_origins=given).cors_origins
-    assert cleaned == ["https://a.example", "https://b.example"], f"Settings(cors_origins={given}) kept {cleaned}"
+    assert cleaned == [
+        "https://a.example",
+        "https://b.example",
+    ], f"Settings(cors_origins={given}) kept {cleaned}"
 
 
 def test_wildcard_with_credentials_refused(settings_module, monkeypatch):
@@ -94,9 +97,9 @@ def test_wildcard_with_credentials_refused(settings_module, monkeypatch):
         with pytest.raises(ValidationError) as refused:
             settings_module.Settings(cors_origins=origins)
         messages = [problem["msg"] for problem in refused.value.errors()]
-        assert any("wildcard" in message.lower() for message in messages), (
-            f"cors_origins={origins} was refused with {messages}: the message must name the wildcard"
-        )
+        assert any(
+            "wildcard" in message.lower() for message in messages
+        ), f"cors_origins={origins} was refused with {messages}: the message must name the wildcard"
     monkeypatch.setenv("TASK_SERVICE_CORS_ORIGINS", "https://a.example, *")
     with pytest.raises(ValidationError):
         settings_module.Settings()

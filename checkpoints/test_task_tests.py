@@ -58,12 +58,12 @@ def test_a_committed_task_reads_without_a_query(cleanup_watch, db_session):
     SESSIONS.append((db_session, task))
     event.listen(db_session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
     assert task.title == "probe"
-    assert not statements, f"reading a committed task ran {statements}: the session needs expire_on_commit=False"
+    assert not statements, f"reading a committed task ran {statements}: set expire_on_commit=False"
 
 
 def test_the_next_test_starts_from_empty_tables(db_session):
     left = db_session.scalar(select(func.count()).select_from(Task))
-    assert left == 0, f"{left} task(s) committed by the previous test are still there: roll the outer transaction back"
+    assert left == 0, f"{left} task(s) the previous test committed are still there: roll the transaction back"
 '''
 
 
