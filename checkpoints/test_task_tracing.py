@@ -219,7 +219,11 @@ def test_one_span_per_request_not_per_message(service: Service) -> None:
     assert response.status_code == 201, response.text
     server_span(spans)
     per_message = sorted(
-        {span.name for span in spans if attribute(span, "asgi.event.type") or span.name.endswith((" send", " receive"))}
+        {
+            span.name
+            for span in spans
+            if attribute(span, "asgi.event.type") or span.name.endswith((" send", " receive"))
+        }
     )
     assert not per_message, f"spans for single ASGI messages: {per_message}"
 
