@@ -115,14 +115,16 @@ def test_names_are_trimmed(load_service: LoadService) -> None:
 
 
 def test_blank_names_refused(load_service: LoadService) -> None:
-    """Greeting refuses blank names with a ValidationError"""
+    """Greeting refuses blank names with the message "name must not be blank" in a ValidationError"""
     from pydantic import ValidationError
 
     greeting = load_service("playground", "greeting")
     for blank in ("", "   "):
         with pytest.raises(ValidationError) as caught:
             greeting.Greeting(name=blank)
-        assert caught.value.errors()[0]["loc"] == ("name",)
+        problem = caught.value.errors()[0]
+        assert problem["loc"] == ("name",)
+        assert "name must not be blank" in problem["msg"], f"{blank!r} was refused with {problem['msg']!r}"
 
 
 def _client(app: ModuleType) -> TestClient:
@@ -141,8 +143,10 @@ def test_salutation_follows_lang(load_service: LoadService) -> None:
 
 
 def test_unknown_lang_is_400(load_service: LoadService) -> None:
-    """an unknown ?lang= answers 400, not 500"""
+    """an unknown ?lang= answers 400, not 500, and lists the known languages"""
     app = load_service("playground", "app")
     response = _client(app).post("/greetings?lang=xx", json={"name": "Ada"})
     assert response.status_code == 400, f"got {response.status_code}: {response.text[:200]}"
-    assert "detail" in response.json()
+    detail = str(response.json().get("detail", ""))
+    unnamed = [lang for lang in sorted(app.SALUTATIONS) if not re.search(rf"\b{lang}\b", detail)]
+    assert not unnamed, f"the 400's detail {detail!r} does not list the known languages {unnamed}"

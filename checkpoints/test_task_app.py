@@ -1,7 +1,10 @@
 """Checkpoint task-app: the FastAPI application, CORS, health checks, errors, offline docs (step 2.2)."""
 
 import inspect
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -93,7 +96,8 @@ def test_readiness_ok(task_app, client):
     with client(task_app()) as http:
         response = http.get("/health/ready")
     assert response.status_code == 200
-    assert response.json()["status"] == "ready"
+    body = response.json()
+    assert body == {"status": "ready", "checks": {"database": "ok"}}, f"GET /health/ready answered {body}"
 
 
 def test_readiness_503_when_database_down(task_app, tmp_path, client):
@@ -125,8 +129,8 @@ DATABASE_DOWN = "postgresql+psycopg://workbook:secret@127.0.0.1:1/nothing"
 
 def add_probe_routes(app):
     """Routes the checks need on any app: one that uses the database, one with a bug, one path
-    with two routes (GET and POST), and one that reads a JSON body."""
-    from fastapi import Request
+    with two routes (GET and POST), one that reads a JSON body, and two HTTPExceptions."""
+    from fastapi import HTTPException, Request
 
     def uses_database(request: Request):
         with request.app.state.engine.connect() as connection:
@@ -144,13 +148,37 @@ def add_probe_routes(app):
     app.add_api_route("/checkpoint/methods", lambda: {"listed": True}, methods=["GET"])
     app.add_api_route("/checkpoint/methods", echo, methods=["POST"])
     app.add_api_route("/checkpoint/echo", echo, methods=["POST"])
+
+    def conflict():
+        raise HTTPException(409, detail="checkpoint: a message of our own")
+
+    def conflict_with_data():
+        raise HTTPException(409, detail={"checkpoint": "not a string"})
+
+    app.add_api_route("/checkpoint/conflict", conflict, methods=["GET"])
+    app.add_api_route("/checkpoint/conflict-data", conflict_with_data, methods=["GET"])
     return app
+
+
+@contextmanager
+def service_log() -> Iterator[list[logging.LogRecord]]:
+    """The records the service's loggers (`src.*`) write while the block runs."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("src")
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
 
 
 def database_get_paths(app):
     """Every GET operation of the OpenAPI document without path parameters, except liveness and
     the probes that use no database."""
     skipped = {"/health", "/health/live", "/checkpoint/bug", "/checkpoint/methods"}
+    skipped |= {"/checkpoint/conflict", "/checkpoint/conflict-data"}
     return sorted(
         path
         for path, operations in app.openapi()["paths"].items()
@@ -164,6 +192,8 @@ def test_database_down_503_everywhere(task_app, client):
     with client(app) as http:
         answers = {path: http.get(path) for path in database_get_paths(app)}
         live = http.get("/health/live")
+        with service_log() as records:
+            http.get("/checkpoint/database")
     assert "/checkpoint/database" in answers and "/health/ready" in answers
     for path, response in answers.items():
         assert (
@@ -175,6 +205,38 @@ def test_database_down_503_everywhere(task_app, client):
         retry_after = response.headers.get("retry-after", "")
         assert retry_after.isdigit(), f"GET {path}: Retry-After is {retry_after!r}, not a number of seconds"
     assert live.status_code == 200, "liveness must not depend on the database"
+    warnings = [record for record in records if record.levelno == logging.WARNING]
+    assert warnings, "a route that finds the database down logs no warning (answer_for)"
+    assert not any(
+        record.exc_info for record in warnings
+    ), "the warning carries a traceback: an outage is no bug"
+    messages = [record.getMessage() for record in warnings]
+    assert any(
+        "OperationalError" in message for message in messages
+    ), f"the warning does not name the exception's type (OperationalError): {messages}"
+
+
+def test_readiness_logs_the_database_down(task_app, tmp_path, client):
+    """readiness logs a warning when the database is down, saying so and naming the error's type"""
+    app = task_app(database_url=f"sqlite:///{tmp_path / 'missing-folder' / 'tasks.db'}")
+    with client(app) as http, service_log() as records:
+        response = http.get("/health/ready")
+    assert response.status_code == 503
+    warnings = [record.getMessage() for record in records if record.levelno == logging.WARNING]
+    assert warnings, "readiness answered 503 and logged no warning"
+    assert any(
+        "database" in message.lower() and "OperationalError" in message for message in warnings
+    ), f"the warning must say the database is unreachable and name the error's type: {warnings}"
+
+
+def test_http_exception_message(task_app, client):
+    """an HTTPException's string detail is the message; any other detail gives the status's phrase"""
+    with client(add_probe_routes(task_app())) as http:
+        own = http.get("/checkpoint/conflict")
+        data = http.get("/checkpoint/conflict-data")
+    assert own.status_code == 409 and data.status_code == 409, (own.status_code, data.status_code)
+    assert own.json()["error"]["message"] == "checkpoint: a message of our own", own.text[:200]
+    assert data.json()["error"]["message"] == "Conflict", f"a detail that is no string: {data.text[:200]}"
 
 
 def test_unexpected_error_500(task_app, client):
@@ -182,10 +244,16 @@ def test_unexpected_error_500(task_app, client):
     app = add_probe_routes(task_app())
     # The client raises what escapes the app: an exception left to Starlette's outermost
     # ServerErrorMiddleware, which a real server logs again and answers by dropping the connection.
-    with client(app) as http:
+    with client(app) as http, service_log() as records:
         response = http.get("/checkpoint/bug", headers={"Origin": FRONTEND})
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error"
+    assert response.json()["error"]["message"] == "An unexpected error occurred.", response.text[:200]
+    errors = [record for record in records if record.levelno >= logging.ERROR]
+    assert errors, "the bug was answered with 500 and logged nowhere: logger.error(..., exc_info=error)"
+    assert any(
+        record.exc_info and isinstance(record.exc_info[1], RuntimeError) for record in errors
+    ), "the error's log record carries no traceback: pass exc_info=error"
     assert "checkpoint: a bug" not in response.text, "a 500 must not tell the client about the internals"
     assert response.headers.get("access-control-allow-origin") == FRONTEND, "the 500 lacks the CORS headers"
 
@@ -240,14 +308,18 @@ def test_body_limit_413(task_app, client):
         assert response.json()["error"]["code"], response.text[:200]
 
 
-def test_request_id(task_app, client):
+def test_request_id(task_app, client, load_service):
     """X-Request-ID: a safe one is returned as sent, an unsafe or missing one is replaced"""
+    longest = "a" * load_service("task-service", "src.api.middleware").REQUEST_ID_MAX_LENGTH
     with client(task_app()) as http:
+        at_the_limit = http.get("/health/live", headers={"X-Request-ID": longest})
         sent = http.get("/health/live", headers={"X-Request-ID": "order-42.retry_1:a-b"})
         unsafe = http.get("/health/live", headers={"X-Request-ID": "x" * 500})
         spaces = http.get("/health/live", headers={"X-Request-ID": "two words"})
         missing = [http.get("/health/live") for _ in range(2)]
     assert sent.headers.get("x-request-id") == "order-42.retry_1:a-b"
+    kept = at_the_limit.headers.get("x-request-id")
+    assert kept == longest, f"an id of exactly {len(longest)} characters came back as {kept!r}"
     for label, response in [("500 characters", unsafe), ("with a space", spaces)]:
         returned = response.headers.get("x-request-id", "")
         assert (

@@ -325,6 +325,22 @@ def test_pyproject_configures_the_tools(pyproject):
     assert "pydantic.mypy" in mypy.get("plugins", []), '[tool.mypy] plugins = ["pydantic.mypy"]'
 
 
+def test_mypy_configured_as_asked(service, pyproject, tmp_path):
+    """[tool.mypy] names Python 3.11 and both folders, and a bare `mypy` in the service passes"""
+    mypy = pyproject.get("tool", {}).get("mypy", {})
+    assert mypy.get("python_version") == "3.11", '[tool.mypy] python_version = "3.11"'
+    assert {"src", "tests"} <= set(mypy.get("files", [])), '[tool.mypy] files = ["src", "tests"]'
+    assert mypy.get("explicit_package_bases") is True, "[tool.mypy] explicit_package_bases = true"
+    # What CI and notebook 16 run: the command alone, so the configuration decides what is checked.
+    done = run(
+        [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")],
+        cwd=service,
+        extra_env={"NO_COLOR": "1", "MYPY_FORCE_COLOR": "0"},
+        timeout=600,
+    )
+    assert done.ok, f"`mypy` in task-service exits {done.returncode}:\n{done.output[-3000:]}"
+
+
 def test_flake8_config_matches_black(service, pyproject):
     """.flake8 (flake8 does not read pyproject.toml) uses black's line length and ignores E203"""
     path = service / ".flake8"

@@ -81,10 +81,29 @@ def test_cors_origins_comma_separated(settings_module, monkeypatch):
     assert settings_module.Settings().cors_origins == ["https://a.example", "https://b.example"]
 
 
-def test_wildcard_with_credentials_refused(settings_module):
-    """a wildcard origin is refused while credentials are allowed"""
+def test_cors_origins_list_cleaned(settings_module):
+    """a list of origins is cleaned the same way: trimmed, without trailing slash, no empty entries"""
+    given = [" https://a.example/ ", "", "  ", "https://b.example"]
+    cleaned = settings_module.Settings(cors_origins=given).cors_origins
+    assert cleaned == [
+        "https://a.example",
+        "https://b.example",
+    ], f"Settings(cors_origins={given}) kept {cleaned}"
+
+
+def test_wildcard_with_credentials_refused(settings_module, monkeypatch):
+    """a wildcard origin, alone or beside others, is refused while credentials are allowed, saying why"""
+    for origins in (["*"], ["https://a.example", "*"]):
+        with pytest.raises(ValidationError) as refused:
+            settings_module.Settings(cors_origins=origins)
+        messages = [problem["msg"] for problem in refused.value.errors()]
+        assert any(
+            "wildcard" in message.lower() for message in messages
+        ), f"cors_origins={origins} was refused with {messages}: the message must name the wildcard"
+    monkeypatch.setenv("TASK_SERVICE_CORS_ORIGINS", "https://a.example, *")
     with pytest.raises(ValidationError):
-        settings_module.Settings(cors_origins=["*"])
+        settings_module.Settings()
+    monkeypatch.delenv("TASK_SERVICE_CORS_ORIGINS")
     relaxed = settings_module.Settings(cors_origins=["*"], cors_allow_credentials=False)
     assert relaxed.cors_origins == ["*"]
 

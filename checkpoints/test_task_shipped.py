@@ -1,12 +1,15 @@
 """Checkpoint task-shipped: everything passes, the smoke test works, the image builds and runs (step 2.14)."""
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -131,6 +134,85 @@ def test_smoke_creates_reads_deletes(smoke, live_service, service, scratch):
         assert b'"total":0' in response.read().replace(b" ", b""), "the smoke test left its task behind"
     done = run_in(service, scratch, sys.executable, "scripts/smoke_test.py", live_service)
     assert done.returncode == 0 and "smoke test passed" in done.stdout, done.stdout + done.stderr
+
+
+# Each fault is one way a deployed service can be wrong that the notebook's smoke test asks about.
+FAULTS = {
+    "no-location": "POST answers 201 without a Location header",
+    "location-elsewhere": "POST's Location names another task (/api/v1/tasks/7)",
+    "read-differs": "GET on the Location answers a different task",
+    "delete-200": "DELETE answers 200 instead of 204",
+    "not-deleted": "DELETE answers 204 but the task is still there",
+}
+
+
+class FaultyTasks(ThreadingHTTPServer):
+    """A stand-in for task-service on 127.0.0.1 that is wrong in one way (`fault`)."""
+
+    def __init__(self, fault):
+        self.fault = fault
+        self.task = None
+        super().__init__(("127.0.0.1", 0), FaultyTasksHandler)
+
+
+class FaultyTasksHandler(BaseHTTPRequestHandler):
+    def answer(self, status, body=None, headers=()):
+        raw = b"" if body is None else json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        self.server.task = {"id": 1, "title": body.get("title"), "status": "todo"}
+        location = {"no-location": None, "location-elsewhere": "/api/v1/tasks/7"}.get(
+            self.server.fault, "/api/v1/tasks/1"
+        )
+        self.answer(201, self.server.task, [("Location", location)] if location else [])
+
+    def do_GET(self):  # noqa: N802
+        if self.server.task is None:
+            self.answer(404, {"error": {"code": "not_found", "message": "Not Found", "details": []}})
+        elif self.server.fault == "read-differs":
+            self.answer(200, {**self.server.task, "title": "another task"})
+        else:
+            self.answer(200, self.server.task)
+
+    def do_DELETE(self):  # noqa: N802
+        if self.server.fault != "not-deleted":
+            self.server.task = None
+        if self.server.fault == "delete-200":
+            self.answer(200, {})
+        else:
+            self.answer(204)
+
+    def log_message(self, format, *args):
+        pass
+
+
+def test_smoke_catches_a_wrong_service(smoke):
+    """create_read_delete fails on each wrong answer the notebook names: Location, read-back, 204, 404"""
+    missed = []
+    for fault, wrong in FAULTS.items():
+        server = FaultyTasks(fault)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            smoke.create_read_delete(f"http://127.0.0.1:{server.server_address[1]}", title="checkpoint")
+        except smoke.SmokeTestFailure:
+            continue
+        except Exception as error:  # noqa: BLE001 (any other exception is a crash, not a report)
+            missed.append(f"{wrong}: it raised {type(error).__name__}: {error}, not SmokeTestFailure")
+            continue
+        finally:
+            server.shutdown()
+            server.server_close()
+        missed.append(f"{wrong}: it passed")
+    assert not missed, "the smoke test does not notice when " + "; ".join(missed)
 
 
 def test_image_builds_and_passes_the_smoke_test(service):

@@ -1,5 +1,6 @@
 """Checkpoint task-structure: the task-service's folders, packages and entry point (step 2.1)."""
 
+import argparse
 import shutil
 import sys
 
@@ -55,13 +56,53 @@ def test_python_m_src_help(service):
     assert "--port" in result.stdout and "--host" in result.stdout
 
 
+def serve_calls(load_service, monkeypatch, argv):
+    """What `main(argv)` passes to uvicorn.run (recorded, not served), and the parser it used."""
+    entry = load_service("task-service", "src.__main__")
+    calls, parsers = [], []
+    monkeypatch.setattr(entry.uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    real_parse = argparse.ArgumentParser.parse_args
+
+    def recording_parse(parser, *args, **kwargs):
+        parsers.append(parser)
+        return real_parse(parser, *args, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", recording_parse)
+    entry.main(argv)
+    assert len(calls) == 1, f"main({argv}) called uvicorn.run {len(calls)} times"
+    return calls[0], parsers
+
+
 def test_python_m_src_runs_uvicorn(load_service, monkeypatch):
     """`python -m src --host 0.0.0.0 --port 9000` serves src.main:app with uvicorn"""
-    entry = load_service("task-service", "src.__main__")
-    calls = []
-    monkeypatch.setattr(entry.uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
-    entry.main(["--host", "0.0.0.0", "--port", "9000"])
-    assert len(calls) == 1
-    app, kwargs = calls[0]
+    (app, kwargs), _ = serve_calls(load_service, monkeypatch, ["--host", "0.0.0.0", "--port", "9000"])
     assert app == "src.main:app"
     assert kwargs.get("host") == "0.0.0.0" and kwargs.get("port") == 9000
+    assert kwargs.get("reload") is False, f"without --reload, uvicorn.run got reload={kwargs.get('reload')!r}"
+
+
+def test_python_m_src_defaults(load_service, monkeypatch):
+    """`python -m src` serves on 127.0.0.1:8000 without reload; `--reload` turns reload on"""
+    (_, kwargs), _ = serve_calls(load_service, monkeypatch, [])
+    served = {name: kwargs.get(name) for name in ("host", "port", "reload")}
+    assert served == {"host": "127.0.0.1", "port": 8000, "reload": False}, f"main([]) served with {served}"
+    (_, kwargs), _ = serve_calls(load_service, monkeypatch, ["--reload"])
+    assert kwargs.get("reload") is True, f"main(['--reload']) passed reload={kwargs.get('reload')!r}"
+    assert (kwargs.get("host"), kwargs.get("port")) == ("127.0.0.1", 8000), "--reload changed host or port"
+
+
+def test_python_m_src_help_documents(load_service, monkeypatch):
+    """`--help` says `usage: python -m src`, has a description and a help line for every option"""
+    _, parsers = serve_calls(load_service, monkeypatch, [])
+    assert parsers, "main() does not parse its arguments with an argparse.ArgumentParser"
+    parser = parsers[-1]
+    assert parser.prog == "python -m src", f"prog is {parser.prog!r}: --help would say `usage: {parser.prog}`"
+    assert (parser.description or "").strip(), "the parser has no description"
+    options = {"--host", "--port", "--reload"}
+    undocumented = sorted(
+        option
+        for action in parser._actions  # argparse keeps no public list of its options
+        for option in action.option_strings
+        if option in options and not (action.help or "").strip()
+    )
+    assert not undocumented, f"no help string for {', '.join(undocumented)}"

@@ -25,6 +25,47 @@ REQUIRED_FILES = (
     "tests/e2e/test_api_e2e.py",
 )
 
+# Planted in a copy of the service, next to the learner's unit tests: it asks the learner's own
+# `db_session` fixture (and the conftest it lives in) what notebook 10 says it does.
+PROBE_PATH = "tests/unit/test_checkpoint_db_session.py"
+PROBE = '''"""The task-tests checkpoint's probe of the db_session fixture (not part of the service)."""
+
+import pytest
+from sqlalchemy import event, func, select
+
+from src.models.database import Task
+
+SESSIONS = []  # (session, task): the task is held, so the session's weak identity map keeps it
+
+
+@pytest.fixture
+def cleanup_watch(engine):
+    """Set up before db_session and torn down after it: what db_session's cleanup leaves behind."""
+    borrowed = []
+    event.listen(engine, "checkout", lambda *args: borrowed.append(1))
+    event.listen(engine, "checkin", lambda *args: borrowed.pop())
+    yield
+    assert not borrowed, "db_session's cleanup leaves its connection checked out: close the connection"
+    session, task = SESSIONS[-1]
+    assert task not in session, "db_session's cleanup does not close the session"
+
+
+def test_a_committed_task_reads_without_a_query(cleanup_watch, db_session):
+    statements = []
+    task = Task(title="probe")
+    db_session.add(task)
+    db_session.commit()
+    SESSIONS.append((db_session, task))
+    event.listen(db_session.get_bind(), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert task.title == "probe"
+    assert not statements, f"reading a committed task ran {statements}: set expire_on_commit=False"
+
+
+def test_the_next_test_starts_from_empty_tables(db_session):
+    left = db_session.scalar(select(func.count()).select_from(Task))
+    assert left == 0, f"{left} task(s) the previous test committed are still there: roll the transaction back"
+'''
+
 
 @dataclass
 class Results:
@@ -63,6 +104,16 @@ def collected(folder: Path, *args: str) -> set[str]:
     run = run_pytest(folder, "--collect-only", "-q", *args, "tests", timeout=120)
     assert run.returncode in (0, 5), f"pytest could not collect the tests:\n{run.tail()}"  # 5: none selected
     return {line.strip() for line in run.output.splitlines() if "::" in line and line.startswith("tests/")}
+
+
+def test_db_session_fixture(service_dir: Callable[[str], Path], tmp_path: Path) -> None:
+    """db_session rolls back even what a test committed, keeps committed objects readable, and closes"""
+    folder = copy_service(service_dir(SERVICE), tmp_path / "db-session")
+    (folder / PROBE_PATH).write_text(PROBE, encoding="utf-8")
+    run = run_pytest(folder, "-q", "-p", "no:randomly", PROBE_PATH, timeout=120)
+    assert run.outcomes, f"the probe of db_session did not run:\n{run.tail()}"
+    bad = sorted(test for test, outcome in run.outcomes.items() if outcome != "passed")
+    assert not bad, f"{run.summary()}: {bad}\n{run.tail()}"
 
 
 def test_every_layer_has_tests(service_dir: Callable[[str], Path], results: Results) -> None:

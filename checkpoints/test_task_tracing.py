@@ -6,6 +6,7 @@ log lines that carry the request's trace id; and the doctor's warning about a de
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import logging
@@ -198,6 +199,35 @@ def test_log_line_carries_the_trace_id(service: Service) -> None:
     assert any(TASKS in json.dumps(line) for line in carrying), "no line names the request's path"
 
 
+def test_no_ids_outside_a_span(load_service: LoadService) -> None:
+    """outside any span, current_trace_ids() is {} and a log line carries no ids"""
+    from opentelemetry import trace
+
+    module = load_service("task-service", "src.observability.logging")
+    assert not trace.get_current_span().get_span_context().is_valid, "the check itself runs inside a span"
+    ids = module.current_trace_ids()
+    assert ids == {}, f"outside any span current_trace_ids() returned {ids!r}, not {{}}"
+    record = logging.LogRecord("checkpoint", logging.WARNING, __file__, 1, "outside any span", None, None)
+    line = json.loads(module.JsonFormatter().format(record))
+    stray = sorted(key for key in ("trace_id", "span_id") if key in line)
+    assert not stray, f"a line written outside any span carries {stray}: {line}"
+
+
+def test_one_span_per_request_not_per_message(service: Service) -> None:
+    """a request gives its SERVER span and its SQL spans, no span per ASGI send or receive"""
+    response, spans = request(service.app(), "POST", TASKS, json={"title": "no message spans"})
+    assert response.status_code == 201, response.text
+    server_span(spans)
+    per_message = sorted(
+        {
+            span.name
+            for span in spans
+            if attribute(span, "asgi.event.type") or span.name.endswith((" send", " receive"))
+        }
+    )
+    assert not per_message, f"spans for single ASGI messages: {per_message}"
+
+
 def test_no_exporter_without_endpoint(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     """without an endpoint: no OTLP exporter, no export errors, a fast shutdown"""
     created: list[object] = []
@@ -277,7 +307,20 @@ def test_otlp_export_when_endpoint_set(
 ) -> None:
     """with OTEL_EXPORTER_OTLP_ENDPOINT set, spans are batched and sent to <endpoint>/v1/traces"""
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")  # a batch waits a minute: only the flush sends
+    timeouts: list[object] = []
+    original = OTLPSpanExporter.__init__
+
+    def recording_init(self: OTLPSpanExporter, *args: Any, **kwargs: Any) -> None:
+        timeouts.append(inspect.signature(original).bind(self, *args, **kwargs).arguments.get("timeout"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(OTLPSpanExporter, "__init__", recording_init)
     app = service.app(otel_exporter_otlp_endpoint=collector.endpoint)
+    wanted = sys.modules["src.observability.tracing"].EXPORT_TIMEOUT_SECONDS
+    assert timeouts == [wanted], (
+        f"OTLP exporters created with timeout {timeouts}: pass timeout=EXPORT_TIMEOUT_SECONDS ({wanted}),"
+        " or a dead collector holds the shutdown for the exporter's default 10 s"
+    )
     response, _ = request(app, "POST", TASKS, json={"title": "export me"})
     assert response.status_code == 201
     assert not collector.received, "spans were sent one by one as they ended: use a BatchSpanProcessor"
