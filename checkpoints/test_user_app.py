@@ -29,7 +29,9 @@ def module(load_service):
 def add_views(app, module, **views):
     """Register demonstration views on a fresh app (before its first request)."""
     for name, view in views.items():
-        app.add_url_rule(f"/checks/{name}", endpoint=f"checks_{name}", view_func=view, methods=["GET", "POST"])
+        app.add_url_rule(
+            f"/checks/{name}", endpoint=f"checks_{name}", view_func=view, methods=["GET", "POST"]
+        )
     return module("src.database.session"), module("src.models.database").User
 
 
@@ -110,8 +112,9 @@ def test_readiness_is_503_and_liveness_200_when_the_database_is_down(
     make_app, client, closed_port, assert_error_body
 ):
     """database unreachable: readiness 503 database_unavailable with Retry-After, liveness 200"""
-    app = make_app(SERVICE, database_url=f"postgresql://nobody@127.0.0.1:{closed_port()}/users",
-                   db_create_tables=False)
+    app = make_app(
+        SERVICE, database_url=f"postgresql://nobody@127.0.0.1:{closed_port()}/users", db_create_tables=False
+    )
     with client(app) as http:
         assert http.get("/health/live").status_code == 200
         ready = http.get("/health/ready")
@@ -184,15 +187,16 @@ def test_unreachable_database_is_503_with_retry_after(app, module, client, asser
     assert_error_body(response, 503, "database_unavailable")
     assert response.headers.get("Retry-After", "").isdigit()
     records = [r for r in caplog.records if r.name.startswith("src.")]
-    assert any(r.levelno == logging.WARNING and "/checks/gone" in r.getMessage() for r in records), (
-        "log a warning naming the path"
-    )
+    assert any(
+        r.levelno == logging.WARNING and "/checks/gone" in r.getMessage() for r in records
+    ), "log a warning naming the path"
     assert not any(r.exc_info for r in records), "an unavailable database is no bug: no traceback"
     assert not any(r.levelno >= logging.ERROR for r in records), "a warning, not an error"
 
 
 def test_commit_happens_before_the_response(app, module, client):
     """a view that adds a user and answers 201: the row is stored when the client reads 201"""
+
     def create():
         session.db_session().add(User(email="grace@example.com", name="Grace"))
         return "created", 201
@@ -215,7 +219,9 @@ def test_failed_commit_becomes_409(app, module, client, assert_error_body):
 
         return view
 
-    session, User = add_views(app, module, first=create("grace@example.com"), again=create("GRACE@example.com"))
+    session, User = add_views(
+        app, module, first=create("grace@example.com"), again=create("GRACE@example.com")
+    )
     with client(app) as http:
         assert http.post("/checks/first").status_code == 201
         response = http.post("/checks/again")
@@ -248,9 +254,9 @@ def test_commit_with_the_database_gone_is_503(app, module, client, assert_error_
         response = http.post("/checks/gone")
     assert_error_body(response, 503, "database_unavailable")
     assert response.headers.get("Retry-After", "").isdigit()
-    assert any(r.levelno == logging.WARNING for r in caplog.records if r.name.startswith("src.")), (
-        "log a warning when the commit finds the database unavailable"
-    )
+    assert any(
+        r.levelno == logging.WARNING for r in caplog.records if r.name.startswith("src.")
+    ), "log a warning when the commit finds the database unavailable"
     assert stored_emails(app) == []
 
 
@@ -285,7 +291,9 @@ def test_error_answers_commit_nothing_and_sessions_close(app, module, client):
 def test_edge_headers_cors_hosts_and_body_limit(app, client, assert_error_body):
     """request id, security headers, CORS for listed origins only, 400 for a foreign Host, 413"""
     with client(app) as http:
-        response = http.get("/health/live", headers={"X-Request-ID": "check-1", "Origin": "http://localhost:3000"})
+        response = http.get(
+            "/health/live", headers={"X-Request-ID": "check-1", "Origin": "http://localhost:3000"}
+        )
         assert response.headers.get("X-Request-ID") == "check-1"
         assert response.headers.get("X-Content-Type-Options") == "nosniff"
         assert response.headers.get("X-Frame-Options") == "DENY"

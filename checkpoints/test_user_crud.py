@@ -42,7 +42,9 @@ def test_create_is_201_with_location_and_etag(http):
     assert set(body) >= {"id", "email", "name", "created_at", "updated_at"}, body
     assert body["email"] == "ada@example.com", f"emails are stored trimmed and lower-case: {body['email']!r}"
     assert body["name"] == "Ada Lovelace"
-    assert response.headers.get("Location", "").endswith(f"{USERS}/{body['id']}"), response.headers.get("Location")
+    assert response.headers.get("Location", "").endswith(f"{USERS}/{body['id']}"), response.headers.get(
+        "Location"
+    )
     assert response.headers.get("ETag") == '"1"', response.headers.get("ETag")
     assert http.get(f"{USERS}/{body['id']}").json()["email"] == "ada@example.com"
 
@@ -55,9 +57,15 @@ def test_invalid_bodies_are_422_with_one_detail_per_field(http, assert_error_bod
     assert {"body.email", "body.name", "body.admin"} <= set(details(error)), error["details"]
     error = assert_error_body(http.post(USERS, json={"email": "a@example.com"}), 422, "validation_error")
     assert details(error)["body.name"]["type"] == "missing", error["details"]
-    assert_error_body(http.post(USERS, json={"email": "a@example.com", "name": "x\u0000y"}), 422, "validation_error")
-    assert_error_body(http.post(USERS, json=[{"email": "a@example.com", "name": "A"}]), 422, "validation_error")
-    assert_error_body(http.post(USERS, json={"email": "a@" + "b" * 260 + ".com", "name": "A"}), 422, "validation_error")
+    assert_error_body(
+        http.post(USERS, json={"email": "a@example.com", "name": "x\u0000y"}), 422, "validation_error"
+    )
+    assert_error_body(
+        http.post(USERS, json=[{"email": "a@example.com", "name": "A"}]), 422, "validation_error"
+    )
+    assert_error_body(
+        http.post(USERS, json={"email": "a@" + "b" * 260 + ".com", "name": "A"}), 422, "validation_error"
+    )
     assert http.get(f"{USERS}?limit=100").json()["total"] == 0, "nothing invalid may be stored"
 
 
@@ -101,8 +109,10 @@ def test_concurrent_creates_of_one_email_give_one_201(service_dir, tmp_path):
 
 def test_list_pages_filters_and_counts(http):
     """GET lists in id order with limit/offset and total; filters by email (exact) and name (contains)"""
-    ids = [create(http, f"user{n}@example.com", name)["id"] for n, name in
-           enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Margaret 100% Hamilton"])]
+    ids = [
+        create(http, f"user{n}@example.com", name)["id"]
+        for n, name in enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Margaret 100% Hamilton"])
+    ]
     page = http.get(USERS, params={"limit": 2}).json()
     assert [u["id"] for u in page["items"]] == ids[:2] and page["total"] == 4, page
     assert page["limit"] == 2 and page["offset"] == 0
@@ -123,9 +133,13 @@ def test_list_pages_filters_and_counts(http):
 
 def test_list_bounds_are_422(http, assert_error_body):
     """limit outside 1..100 and a negative or huge offset are 422 naming query.<field>"""
-    for params, field in [({"limit": 0}, "query.limit"), ({"limit": 101}, "query.limit"),
-                          ({"offset": -1}, "query.offset"), ({"offset": 2**31}, "query.offset"),
-                          ({"limit": "ten"}, "query.limit")]:
+    for params, field in [
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 101}, "query.limit"),
+        ({"offset": -1}, "query.offset"),
+        ({"offset": 2**31}, "query.offset"),
+        ({"limit": "ten"}, "query.limit"),
+    ]:
         error = assert_error_body(http.get(USERS, params=params), 422, "validation_error")
         assert field in details(error), f"{params}: {error['details']}"
     assert http.get(USERS, params={"limit": 100, "offset": 2**31 - 1}).status_code == 200
@@ -164,7 +178,9 @@ def test_stale_if_match_is_412(http, assert_error_body):
     user = create(http, "dennis@example.com", "Dennis")
     path = f"{USERS}/{user['id']}"
     assert http.patch(path, json={"name": "D"}, headers={"If-Match": '"1"'}).status_code == 200
-    assert_error_body(http.patch(path, json={"name": "stale"}, headers={"If-Match": '"1"'}), 412, "precondition_failed")
+    assert_error_body(
+        http.patch(path, json={"name": "stale"}, headers={"If-Match": '"1"'}), 412, "precondition_failed"
+    )
     assert_error_body(
         http.put(path, json={"email": "dennis@example.com", "name": "stale"}, headers={"If-Match": '"1"'}),
         412,
@@ -184,7 +200,9 @@ def test_taking_another_users_email_is_409(http, assert_error_body):
     assert_error_body(http.patch(path, json={"email": "BARBARA@example.com"}), 409, "email_taken")
     assert_error_body(http.put(path, json={"email": "barbara@example.com", "name": "F"}), 409, "email_taken")
     assert http.get(path).json()["email"] == "frances@example.com"
-    assert http.patch(path, json={"email": "frances@example.com"}).status_code == 200, "one's own email is fine"
+    assert (
+        http.patch(path, json={"email": "frances@example.com"}).status_code == 200
+    ), "one's own email is fine"
 
 
 def test_lost_race_is_409(http, load_service, assert_error_body, monkeypatch):
@@ -231,8 +249,12 @@ def test_ids_out_of_bounds_are_422(http, assert_error_body):
     """ids 0 and 2**31 are 422 naming path.user_id for GET, PUT, PATCH and DELETE"""
     for ident in [0, 2**31, 2**64]:
         path = f"{USERS}/{ident}"
-        for response in [http.get(path), http.put(path, json={"email": "a@example.com", "name": "A"}),
-                         http.patch(path, json={"name": "A"}), http.delete(path)]:
+        for response in [
+            http.get(path),
+            http.put(path, json={"email": "a@example.com", "name": "A"}),
+            http.patch(path, json={"name": "A"}),
+            http.delete(path),
+        ]:
             error = assert_error_body(response, 422, "validation_error")
             assert "path.user_id" in details(error), error["details"]
 

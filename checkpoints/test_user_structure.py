@@ -53,8 +53,14 @@ def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
     def ignored(path: str) -> bool:
         return process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
 
-    for path in [".env", "user_service.db", "user_service.db-wal", "user_service.db-shm",
-                 "src/__pycache__/main.cpython-311.pyc", "src/api/__pycache__/users.pyc"]:
+    for path in [
+        ".env",
+        "user_service.db",
+        "user_service.db-wal",
+        "user_service.db-shm",
+        "src/__pycache__/main.cpython-311.pyc",
+        "src/api/__pycache__/users.pyc",
+    ]:
         assert ignored(path), f"{path} is not ignored"
     for path in [".env.example", "src/main.py", "src/api/users.py", "README.md"]:
         assert not ignored(path), f"{path} must not be ignored"
@@ -62,14 +68,17 @@ def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
 
 def test_python_m_src_help(service):
     """`python -m src --help` explains --host, --port, --workers, --threads and --reload"""
-    result = process.run([sys.executable, "-m", "src", "--help"], cwd=service, timeout=60,
-                         extra_env={"COLUMNS": "100"})
+    result = process.run(
+        [sys.executable, "-m", "src", "--help"], cwd=service, timeout=60, extra_env={"COLUMNS": "100"}
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     text = result.stdout
     assert text.startswith("usage: python -m src "), f"usage must read `python -m src`: {text[:80]!r}"
     assert "gunicorn" in text.split("options:")[0], "the description must say the service runs on gunicorn"
     for name in ["--host", "--port", "--workers", "--threads", "--reload"]:
-        assert re.search(rf"^\s+{name}(?: [A-Z]+)? {{2,}}\S", text, re.M), f"--help has no help line for {name}"
+        assert re.search(
+            rf"^\s+{name}(?: [A-Z]+)? {{2,}}\S", text, re.M
+        ), f"--help has no help line for {name}"
 
 
 def test_command_serves_the_factory_with_gunicorn(entry):
