@@ -144,18 +144,26 @@ def test_lost_race_is_409_never_500(make_app, client, assert_error_body):
     """a write based on a read another request has since changed or deleted answers 409"""
     import importlib
 
+    from sqlalchemy import event
+
     app = make_app("task-service")
     deps = importlib.import_module("src.api.dependencies")
     models = importlib.import_module("src.models.database")
     meanwhile = {}
 
-    def read_then_lose_the_race(task_id: int, db: deps.SessionDep):
-        task = db.get(models.Task, task_id)  # this request's read...
-        with app.state.session_factory() as other:  # ...then another request commits first
-            row = other.get(models.Task, task_id)
-            other.delete(row) if meanwhile["delete"] else setattr(row, "title", "theirs")
-            other.commit()
-        return task
+    def sessions_that_lose_the_race():
+        with app.state.session_factory() as session:
+
+            @event.listens_for(session, "before_flush", once=True)
+            def another_request_commits_first(session, flush_context, instances):
+                ident = next(iter(session.dirty | session.deleted)).id  # this request read it...
+                with app.state.session_factory() as other:  # ...then another one commits first
+                    row = other.get(models.Task, ident)
+                    other.delete(row) if meanwhile["delete"] else setattr(row, "title", "theirs")
+                    other.commit()
+
+            yield session
+            session.commit()
 
     with client(app) as http:
         for method, body, delete in [("PUT", {"title": "mine"}, False), ("PATCH", {"title": "mine"}, False),
@@ -163,7 +171,7 @@ def test_lost_race_is_409_never_500(make_app, client, assert_error_body):
                                      ("DELETE", None, True)]:  # fmt: skip
             ident = http.post(TASKS, json={"title": "original"}).json()["id"]
             meanwhile["delete"] = delete
-            app.dependency_overrides[deps.get_task_or_404] = read_then_lose_the_race
+            app.dependency_overrides[deps.get_db] = sessions_that_lose_the_race
             response = http.request(method, f"{TASKS}/{ident}", json=body)
             app.dependency_overrides.clear()
             assert response.status_code in (404, 409), (
