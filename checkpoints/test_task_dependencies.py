@@ -31,7 +31,9 @@ def test_get_db_is_a_yield_dependency(service):
     assert inspect.iscoroutinefunction(deps.get_database), "get_database must be async: no thread hop"
     assert deps.DatabaseDep.__metadata__[0].dependency is deps.get_database
     routes = importlib.import_module("src.api.routes").router.routes
-    sync = sorted(f"{sorted(r.methods)[0]} {r.path}" for r in routes if not inspect.iscoroutinefunction(r.endpoint))
+    sync = sorted(
+        f"{sorted(r.methods)[0]} {r.path}" for r in routes if not inspect.iscoroutinefunction(r.endpoint)
+    )
     assert routes and not sync, f"sync routes take a thread hop of their own, outside db.run: {sync}"
 
 
@@ -83,7 +85,7 @@ def test_failing_request_rolls_back(service, client):
 
 
 def test_stuck_database_answers_503_fast(make_app, client):
-    """work past db_request_timeout answers 503 + Retry-After and is rolled back; until it returns, others get 503 at once"""
+    """work past db_request_timeout answers 503 and is rolled back; while it runs, others get 503 at once"""
     import threading
     import time
 
@@ -107,9 +109,9 @@ def test_stuck_database_answers_503_fast(make_app, client):
 
     with client(app) as http:
         first = http.post("/test-only/stuck")
-        assert first.status_code == 503 and "retry-after" in first.headers, (
-            f"work past db_request_timeout answered {first.status_code}: {first.text[:200]}"
-        )
+        assert (
+            first.status_code == 503 and "retry-after" in first.headers
+        ), f"work past db_request_timeout answered {first.status_code}: {first.text[:200]}"
         meanwhile = http.get("/test-only/count")
         assert meanwhile.status_code == 503 and not ran, (
             f"while the stuck work runs on, another request answered {meanwhile.status_code} "
