@@ -25,18 +25,16 @@ def count_tasks(app, models):
 
 
 def test_get_db_is_a_yield_dependency(service):
-    """get_db is a generator function; SessionDep takes a database slot first, then get_db"""
+    """get_db is a generator function; every task route is async and gets the database from get_database"""
     app, deps, models = service
     assert inspect.isgeneratorfunction(deps.get_db)
-    session_in_slot = deps.SessionDep.__metadata__[0].dependency
-    parameters = inspect.signature(session_in_slot, eval_str=True).parameters.values()
-    needs = [
-        getattr(getattr(p.annotation, "__metadata__", [None])[0], "dependency", None) for p in parameters
-    ]
-    assert needs == [
-        deps.database_slot,
-        deps.get_db,
-    ], f"SessionDep resolves {needs}: the database slot first, then get_db"
+    assert inspect.iscoroutinefunction(deps.get_database), "get_database must be async: no thread hop"
+    assert deps.DatabaseDep.__metadata__[0].dependency is deps.get_database
+    routes = importlib.import_module("src.api.routes").router.routes
+    sync = sorted(
+        f"{sorted(r.methods)[0]} {r.path}" for r in routes if not inspect.iscoroutinefunction(r.endpoint)
+    )
+    assert routes and not sync, f"sync routes take a thread hop of their own, outside db.run: {sync}"
 
 
 def test_override_get_db(service, client):
@@ -70,17 +68,61 @@ def test_failing_request_rolls_back(service, client):
     """a route that raises after writing leaves nothing behind, and its error still answers"""
     app, deps, models = service
 
-    @app.post("/test-only/fail-after-write")
-    def fail_after_write(db: deps.SessionDep) -> None:
-        db.add(models.Task(title="never stored"))
-        db.flush()
+    def write_then_fail(session):
+        session.add(models.Task(title="never stored"))
+        session.flush()
         raise HTTPException(status_code=409, detail="Conflict after a write.")
+
+    @app.post("/test-only/fail-after-write")
+    async def fail_after_write(db: deps.DatabaseDep) -> None:
+        await db.run(write_then_fail)
 
     with client(app) as http:
         response = http.post("/test-only/fail-after-write")
     assert response.status_code == 409, response.text
     assert response.json()["error"]["message"] == "Conflict after a write."
     assert count_tasks(app, models) == 0
+
+
+def test_stuck_database_answers_503_fast(make_app, client):
+    """work past db_request_timeout answers 503 and is rolled back; while it runs, others get 503 at once"""
+    import threading
+    import time
+
+    app = make_app("task-service", db_request_timeout=0.3)
+    deps = importlib.import_module("src.api.dependencies")
+    models = importlib.import_module("src.models.database")
+    thaw, ran = threading.Event(), []
+
+    def stuck(session):  # a write, then a database that stops answering
+        session.add(models.Task(title="answered 503: never stored"))
+        session.flush()
+        thaw.wait(10)
+
+    @app.post("/test-only/stuck")
+    async def stuck_route(db: deps.DatabaseDep) -> None:
+        await db.run(stuck)
+
+    @app.get("/test-only/count")
+    async def count_route(db: deps.DatabaseDep) -> int:
+        return await db.run(lambda session: ran.append(1) or len(ran))
+
+    with client(app) as http:
+        first = http.post("/test-only/stuck")
+        assert (
+            first.status_code == 503 and "retry-after" in first.headers
+        ), f"work past db_request_timeout answered {first.status_code}: {first.text[:200]}"
+        meanwhile = http.get("/test-only/count")
+        assert meanwhile.status_code == 503 and not ran, (
+            f"while the stuck work runs on, another request answered {meanwhile.status_code} "
+            f"after running its work {len(ran)} time(s): it must get 503 at once"
+        )
+        thaw.set()  # the database answers again: the stuck work returns and rolls back
+        deadline = time.monotonic() + 5
+        while http.get("/test-only/count").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ran, "the service did not serve again after the stuck work returned"
+    assert count_tasks(app, models) == 0, "the write of a request answered 503 was stored"
 
 
 def test_load_never_wedges_the_service(service_dir, tmp_path):

@@ -55,8 +55,32 @@ def test_pagination_bounds(api, assert_error_body):
         assert_error_body(api.get(TASKS, params=params), 422, "validation_error")
 
 
-def test_list_filters_and_pages(api):
+def test_list_filters_and_pages(make_app, client):
     """GET list filters by status and priority, pages newest first and counts the total"""
+    import importlib
+    from datetime import datetime, timedelta, timezone
+
+    app = make_app("task-service")
+    models = importlib.import_module("src.models.database")
+    with client(app) as api:
+        list_filters_and_pages(api)
+        # Newest first by created_at, not by id; ties broken by id, newest id first.
+        noon = datetime(2030, 1, 1, 12, tzinfo=timezone.utc)
+        with app.state.session_factory() as session:
+            dated = [models.Task(title=f"dated {n}", created_at=noon + timedelta(hours=h)) for n, h in
+                     enumerate([2, 1, 1, 3])]  # fmt: skip
+            session.add_all(dated)
+            session.commit()
+            expected = [dated[3].id, dated[0].id, dated[2].id, dated[1].id]
+        page = api.get(TASKS, params={"limit": 4}).json()
+        assert [
+            t["id"] for t in page["items"]
+        ] == expected, (
+            "order_by(Task.created_at.desc(), Task.id.desc()): newest created first, equal times by id"
+        )
+
+
+def list_filters_and_pages(api):
     for i in range(7):
         api.post(
             TASKS,
@@ -135,6 +159,11 @@ def test_etag_and_if_match(api, assert_error_body):
         assert stale.status_code == 412, f"{method} with an outdated If-Match: {stale.status_code}"
         assert set(stale.json()) == {"error"}, stale.text
     assert api.get(url).json()["title"] == "tagged"
+    assert second in stale.json()["error"]["message"], "the 412's message names the current version"
+    for listed in [f"W/{second}", f'"999",{second}', f'"999", W/{second}']:
+        kept = api.patch(url, json={"status": "done"}, headers={"If-Match": listed})
+        assert kept.status_code == 200, f"If-Match: {listed} lists the current version: {kept.status_code}"
+        second = kept.headers["etag"]
     replaced = api.put(url, json={"title": "any version"}, headers={"If-Match": "*"})
     assert replaced.status_code == 200 and replaced.headers.get("etag") not in (first, second)
     assert api.delete(url, headers={"If-Match": replaced.headers["etag"]}).status_code == 204
@@ -144,18 +173,26 @@ def test_lost_race_is_409_never_500(make_app, client, assert_error_body):
     """a write based on a read another request has since changed or deleted answers 409"""
     import importlib
 
+    from sqlalchemy import event
+
     app = make_app("task-service")
     deps = importlib.import_module("src.api.dependencies")
     models = importlib.import_module("src.models.database")
     meanwhile = {}
 
-    def read_then_lose_the_race(task_id: int, db: deps.SessionDep):
-        task = db.get(models.Task, task_id)  # this request's read...
-        with app.state.session_factory() as other:  # ...then another request commits first
-            row = other.get(models.Task, task_id)
-            other.delete(row) if meanwhile["delete"] else setattr(row, "title", "theirs")
-            other.commit()
-        return task
+    def sessions_that_lose_the_race():
+        with app.state.session_factory() as session:
+
+            @event.listens_for(session, "before_flush", once=True)
+            def another_request_commits_first(session, flush_context, instances):
+                ident = next(iter(session.dirty | session.deleted)).id  # this request read it...
+                with app.state.session_factory() as other:  # ...then another one commits first
+                    row = other.get(models.Task, ident)
+                    other.delete(row) if meanwhile["delete"] else setattr(row, "title", "theirs")
+                    other.commit()
+
+            yield session
+            session.commit()
 
     with client(app) as http:
         for method, body, delete in [("PUT", {"title": "mine"}, False), ("PATCH", {"title": "mine"}, False),
@@ -163,7 +200,7 @@ def test_lost_race_is_409_never_500(make_app, client, assert_error_body):
                                      ("DELETE", None, True)]:  # fmt: skip
             ident = http.post(TASKS, json={"title": "original"}).json()["id"]
             meanwhile["delete"] = delete
-            app.dependency_overrides[deps.get_task_or_404] = read_then_lose_the_race
+            app.dependency_overrides[deps.get_db] = sessions_that_lose_the_race
             response = http.request(method, f"{TASKS}/{ident}", json=body)
             app.dependency_overrides.clear()
             assert response.status_code in (404, 409), (

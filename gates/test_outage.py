@@ -135,17 +135,7 @@ def unavailable(outcome: Outcome) -> bool:
     return outcome.status == 503 and "retry-after" in outcome.headers
 
 
-FROZEN = pytest.param(
-    "frozen",
-    marks=pytest.mark.xfail(
-        strict=False,  # at the bound: it passes on some runs
-        reason="a frozen server cannot enforce its own statement_timeout, and psycopg's connect_timeout "
-        "is at least 2 s: the first 503 comes at about 2.0 s, the gate's bound",
-    ),
-)
-
-
-@pytest.mark.parametrize("how", ["stopped", FROZEN])
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
 def test_database_outage_is_503_then_recovers_and_loses_nothing(scene: Scene, how: str) -> None:
     live_path = scene.server.profile.live_path
 
