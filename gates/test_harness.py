@@ -17,7 +17,8 @@ from harness.load import Call
 from harness.postgres import OwnedPostgres
 from harness.resources import TASKS
 
-from workbook.serving import Server, ServeError, free_port
+from workbook.loopback import free_port
+from workbook.serving import Server, ServeError
 from workbook.services import Profile
 
 pytestmark = pytest.mark.harness

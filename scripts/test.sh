@@ -41,8 +41,8 @@ step "tooling tests with coverage" make --no-print-directory tooling-tests
 step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --check
 step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
 step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
-# A fixed sample of wrong answers per checkpoint: the proof runs; its rates inform (not yet a gate).
-step "checkpoints: wrong answers, a fixed sample" .venv/bin/python -m workbook wrong-answers --sample 2
+# A fixed sample of wrong answers per checkpoint: every sampled wrong variant must be rejected.
+step "checkpoints: wrong answers, a fixed sample" .venv/bin/python -m workbook wrong-answers --sample 2 --require
 step "services: their own test suites (PostgreSQL required) and linters" scripts/service-suites.sh
 step "gates: every HTTP service fuzzed, loaded and broken on purpose" make --no-print-directory gates
 if grep -qE '%%service [a-z0-9-]+ Dockerfile' solutions/*.ipynb; then

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from workbook.paths import repo_root
-from workbook.serving import Server, ServeError, free_port, server_argv
+from workbook.loopback import free_port
+from workbook.serving import Server, ServeError, server_argv
 from workbook.services import Profile
 
 BASELINE = Profile("baseline", "http", "fastapi", part=0, app_module="app")

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from workbook import process
-from workbook.serving import free_port
+from workbook.loopback import free_port
 
 RUN_AS = "postgres"
 
