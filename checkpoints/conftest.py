@@ -7,6 +7,7 @@ a Flask app the same way task-service's checkpoints get a FastAPI one."""
 from __future__ import annotations
 
 import importlib
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from workbook.cells import Write, all_events
-from workbook import loopback
+from workbook import loopback, process
 from workbook.importing import import_service
 from workbook.paths import services_root, solutions_dir
 from workbook.services import profile_for
@@ -175,3 +176,48 @@ def closed_port() -> Callable[[], int]:
     """closed_port() is a loopback port nothing listens on (it was free a moment ago)."""
 
     return loopback.free_port
+
+
+# The layout every service shares (notebooks 01 and 17): the same checks, one copy.
+PACKAGES = ("src", "src/api", "src/models", "src/database", "src/config", "src/observability")
+
+
+@pytest.fixture
+def missing_inits(service_dir: Callable[[str], Path]) -> Callable[[str], list[str]]:
+    """missing_inits("user-service") lists the folders of the shared layout without an __init__.py."""
+    return lambda service: [p for p in PACKAGES if not (service_dir(service) / p / "__init__.py").is_file()]
+
+
+@pytest.fixture
+def package_problems(load_service: LoadService) -> Callable[[str], list[str]]:
+    """package_problems("user-service") lists each package of the shared layout that imports as a
+    namespace package or has no docstring (empty when all are regular and documented)."""
+
+    def problems(service: str) -> list[str]:
+        found = []
+        for package in [p.replace("/", ".") for p in PACKAGES]:
+            module = load_service(service, package)
+            if not str(getattr(module, "__file__", None) or "").endswith("__init__.py"):
+                found.append(f"{package} is a namespace package")
+            elif not (module.__doc__ or "").strip():
+                found.append(f"{package}/__init__.py has no docstring")
+        return found
+
+    return problems
+
+
+@pytest.fixture
+def git_ignores(tmp_path: Path) -> Callable[[Path], Callable[[str], bool]]:
+    """git_ignores(service / ".gitignore") is a function telling whether git ignores a path, asked
+    of a scratch repository holding only that .gitignore (skipped without git)."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+
+    def ignores(gitignore: Path) -> Callable[[str], bool]:
+        assert gitignore.is_file(), f"no {gitignore.parent.name}/.gitignore"
+        shutil.copy(gitignore, tmp_path / ".gitignore")
+        assert process.run([git, "init", "-q", str(tmp_path)]).ok
+        return lambda path: process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
+
+    return ignores

@@ -1,14 +1,11 @@
 """Checkpoint task-structure: the task-service's folders, packages and entry point (step 2.1)."""
 
 import argparse
-import shutil
 import sys
 
 import pytest
 
 from workbook import process
-
-PACKAGES = ["src", "src/api", "src/models", "src/database", "src/config", "src/observability"]
 
 
 @pytest.fixture
@@ -16,33 +13,21 @@ def service(service_dir):
     return service_dir("task-service")
 
 
-def test_packages_have_init(service):
+def test_packages_have_init(missing_inits):
     """every folder under src/ is a package with an __init__.py"""
-    missing = [p for p in PACKAGES if not (service / p / "__init__.py").is_file()]
+    missing = missing_inits("task-service")
     assert not missing, f"no __init__.py in: {', '.join(missing)}"
 
 
-def test_packages_are_regular_and_documented(load_service):
+def test_packages_are_regular_and_documented(package_problems):
     """each package imports as a regular package and says what it is for"""
-    for package in [p.replace("/", ".") for p in PACKAGES]:
-        module = load_service("task-service", package)
-        assert getattr(module, "__file__", None), f"{package} is a namespace package"
-        assert module.__file__.endswith("__init__.py")
-        assert (module.__doc__ or "").strip(), f"{package}/__init__.py has no docstring"
+    problems = package_problems("task-service")
+    assert not problems, "; ".join(problems)
 
 
-def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
+def test_gitignore_keeps_secrets_and_database_out(service, git_ignores):
     """.gitignore keeps .env, the SQLite database and __pycache__ out of git, not .env.example"""
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
-    assert (service / ".gitignore").is_file(), "no task-service/.gitignore"
-    shutil.copy(service / ".gitignore", tmp_path / ".gitignore")
-    assert process.run([git, "init", "-q", str(tmp_path)]).ok
-
-    def ignored(path: str) -> bool:
-        return process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
-
+    ignored = git_ignores(service / ".gitignore")
     for path in [".env", "task_service.db", "task_service.db-wal", "src/__pycache__/main.pyc"]:
         assert ignored(path), f"{path} is not ignored"
     for path in [".env.example", "src/main.py"]:

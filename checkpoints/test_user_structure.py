@@ -1,14 +1,11 @@
 """Checkpoint user-structure: the user-service's folders, packages and gunicorn entry point (2.15)."""
 
 import re
-import shutil
 import sys
 
 import pytest
 
 from workbook import process
-
-PACKAGES = ["src", "src/api", "src/models", "src/database", "src/config", "src/observability"]
 
 
 @pytest.fixture
@@ -26,33 +23,21 @@ def option(argv, name):
     return argv[argv.index(name) + 1] if name in argv else None
 
 
-def test_packages_have_init(service):
+def test_packages_have_init(missing_inits):
     """every folder under src/ is a package with an __init__.py"""
-    missing = [p for p in PACKAGES if not (service / p / "__init__.py").is_file()]
+    missing = missing_inits("user-service")
     assert not missing, f"no __init__.py in: {', '.join(missing)}"
 
 
-def test_packages_are_regular_and_documented(load_service):
+def test_packages_are_regular_and_documented(package_problems):
     """each package imports as a regular package and says what it is for"""
-    for package in [p.replace("/", ".") for p in PACKAGES]:
-        module = load_service("user-service", package)
-        assert getattr(module, "__file__", None), f"{package} is a namespace package"
-        assert module.__file__.endswith("__init__.py")
-        assert (module.__doc__ or "").strip(), f"{package}/__init__.py has no docstring"
+    problems = package_problems("user-service")
+    assert not problems, "; ".join(problems)
 
 
-def test_gitignore_keeps_secrets_and_database_out(service, tmp_path):
+def test_gitignore_keeps_secrets_and_database_out(service, git_ignores):
     """.gitignore keeps .env, the SQLite database (and its -wal, -shm) and __pycache__ out of git"""
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
-    assert (service / ".gitignore").is_file(), "no user-service/.gitignore"
-    shutil.copy(service / ".gitignore", tmp_path / ".gitignore")
-    assert process.run([git, "init", "-q", str(tmp_path)]).ok
-
-    def ignored(path: str) -> bool:
-        return process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
-
+    ignored = git_ignores(service / ".gitignore")
     for path in [
         ".env",
         "user_service.db",

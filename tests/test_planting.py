@@ -103,6 +103,17 @@ def test_title_bounds_are_loosened_where_the_title_is_declared():
     assert "max_length=(200) + 1" in TASK_SERVICE["long-title"].plant(MODELS)
 
 
+def test_an_empty_title_is_accepted_also_where_a_pattern_refuses_blanks():
+    from pydantic import BaseModel
+
+    guarded = MODELS.replace("max_length=200)", 'max_length=200, pattern=r"\\S")')
+    assert "pattern=" in guarded
+    namespace: dict = {}
+    exec(TASK_SERVICE["empty-title"].plant(guarded), namespace)
+    model = type("M", (BaseModel,), {"__annotations__": {"title": namespace["Title"]}})
+    assert model(title="").title == ""
+
+
 @pytest.mark.parametrize(
     ("name", "source", "looked_for"),
     [

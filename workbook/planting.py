@@ -180,6 +180,16 @@ def title_keyword(source: str, keyword: str, change: Callable[[str], str]) -> st
     return "".join(lines)
 
 
+def empty_title_accepted(source: str) -> str:
+    """min_length=0 on the title, and its not-blank pattern (when it has one) dropped: the pattern
+    refuses "" too, so lowering the length alone would plant no bug."""
+    planted = title_keyword(source, "min_length", lambda old: "0")
+    try:
+        return title_keyword(planted, "pattern", lambda old: "None")
+    except CannotPlant:
+        return planted
+
+
 TASK_SERVICE: dict[str, Mutation] = {
     "delete": Mutation("src/api/routes.py", "DELETE answers 204 but deletes nothing", delete_deletes_nothing),
     "status": Mutation(
@@ -192,7 +202,7 @@ TASK_SERVICE: dict[str, Mutation] = {
     "empty-title": Mutation(
         "src/models/task.py",
         "an empty title is accepted",
-        lambda source: title_keyword(source, "min_length", lambda old: "0"),
+        lambda source: empty_title_accepted(source),
     ),
     "long-title": Mutation(
         "src/models/task.py",
