@@ -1,6 +1,9 @@
 """Checkpoint task-routes: the task API from outside, over HTTP (step 2.5)."""
 
+import re
+
 import pytest
+from sqlalchemy import event
 
 TASKS = "/api/v1/tasks"
 
@@ -72,12 +75,24 @@ def test_list_filters_and_pages(make_app, client):
             session.add_all(dated)
             session.commit()
             expected = [dated[3].id, dated[0].id, dated[2].id, dated[1].id]
-        page = api.get(TASKS, params={"limit": 4}).json()
-        assert [
-            t["id"] for t in page["items"]
-        ] == expected, (
-            "order_by(Task.created_at.desc(), Task.id.desc()): newest created first, equal times by id"
-        )
+        # SQLite walks the (created_at, id) index backwards, so ties come out by id even without
+        # the tie-break; the statement itself must ask for it (PostgreSQL's sort gives no order).
+        statements: list[str] = []
+
+        def remember(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(app.state.engine, "before_cursor_execute", remember)
+        try:
+            page = api.get(TASKS, params={"limit": 4}).json()
+        finally:
+            event.remove(app.state.engine, "before_cursor_execute", remember)
+        hint = "order_by(Task.created_at.desc(), Task.id.desc()): newest created first, equal times by id"
+        assert [t["id"] for t in page["items"]] == expected, hint
+        ordered = [" ".join(s.split()) for s in statements if "ORDER BY" in s.upper()]
+        assert any(
+            re.search(r"ORDER BY \w*\.?created_at DESC, \w*\.?id DESC", s, re.IGNORECASE) for s in ordered
+        ), f"{hint}; the list ran {ordered or 'no ORDER BY'}"
 
 
 def list_filters_and_pages(api):
