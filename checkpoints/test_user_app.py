@@ -348,3 +348,33 @@ def test_openapi_document_and_offline_swagger_ui(app, client):
         page = http.get("/docs/swagger/")
         assert page.status_code == 200 and "SwaggerUIBundle" in page.text
         assert not re.findall(r'(?:src|href)="https?://', page.text), "Swagger UI must not load from a CDN"
+
+
+def test_gunicorn_writes_each_line_once_and_one_access_line(service_dir, tmp_path):
+    """under gunicorn every log line is written once, and each request has one access line"""
+    import json
+    from collections import Counter
+
+    import httpx
+
+    from workbook.serving import Server
+    from workbook.services import profile
+
+    log = tmp_path / "server.log"
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "USER_SERVICE_LOG_LEVEL": "INFO"}
+    with Server(profile(SERVICE), service_dir(SERVICE), env=env, log_path=log) as server:
+        for number in range(3):
+            httpx.get(f"{server.base_url}/nowhere/{number}", timeout=30)
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    repeated = [line for line, count in Counter(lines).items() if count > 1]
+    assert not repeated, f"{len(repeated)} log lines are written more than once, e.g.:\n{repeated[0]}"
+    for number in range(3):
+        access = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if "access" in str(record.get("logger")) and f"/nowhere/{number}" in line:
+                access.append(record.get("logger"))
+        assert len(access) == 1, f"GET /nowhere/{number} has {len(access)} access lines: {access}"
