@@ -312,17 +312,24 @@ ADDRESSES = [
 ]
 
 
-def test_the_document_states_the_rules_the_service_enforces(http):
+def test_the_document_states_the_rules_the_service_enforces(http, load_service):
     """every email the document's pattern allows is accepted, every other refused; PATCH never takes null"""
+    from pydantic import ValidationError
+
+    UserCreate = load_service(SERVICE, "src.models.user").UserCreate
     document = http.get("/openapi.json").json()
     email = body_schema(document, USERS, "post")["email"]
     assert "pattern" in email, f"the email's schema states no pattern beside its format: {email}"
-    for number, address in enumerate(ADDRESSES):
+    for address in ADDRESSES:
         promised = re.search(email["pattern"], address) is not None
-        status = http.post(USERS, json={"email": address, "name": f"User {number}"}).status_code
-        assert (status == 201) == promised, (
+        try:
+            UserCreate.model_validate({"email": address, "name": "Someone"})
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == promised, (
             f"{address!r}: the document's pattern {'allows' if promised else 'refuses'} it, "
-            f"the service answered {status}"
+            f"the service {'accepts' if accepted else 'refuses'} it"
         )
     update = body_schema(document, f"{USERS}/{{user_id}}", "patch")
     for field in ("email", "name"):
