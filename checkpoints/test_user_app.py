@@ -381,3 +381,47 @@ def test_gunicorn_writes_each_line_once_and_one_access_line(service_dir, tmp_pat
             if "access" in str(record.get("logger")) and f" {path} " in f" {record.get('message')} ":
                 access.append(record.get("logger"))
         assert len(access) == 1, f"GET {path} has {len(access)} access lines: {access}"
+
+
+def test_a_connection_lent_past_its_deadline_is_cut_and_the_next_fail_at_once(module):
+    """a connection held past db_request_timeout is cut (its reader returns); checkouts then fail at once"""
+    import socket
+    import threading
+    import time
+
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    connection_module = module("src.database.connection")
+    ours, servers = socket.socketpair()  # the server's end never answers: a frozen database
+
+    class Frozen:
+        def fileno(self):
+            return ours.fileno()
+
+        def cursor(self):
+            return self
+
+        def execute(self, statement):
+            pass
+
+        def close(self):
+            pass
+
+    deadline = connection_module.Deadline(0.3)
+    threading.Thread(target=deadline.keep_time, daemon=True).start()
+    frozen = Frozen()
+    deadline.checkout(frozen, None, None)
+    started = time.monotonic()
+    ours.settimeout(5)
+    try:
+        received = ours.recv(1)  # blocks as a query on a frozen server does, until the cut
+    except OSError:
+        received = b""
+    waited = time.monotonic() - started
+    servers.close()
+    ours.close()
+    assert received == b"" and waited < 1.5, f"the blocked read returned after {waited:.1f} s, not at 0.3 s"
+    with pytest.raises(PoolTimeout):
+        deadline.checkout(Frozen(), None, None)  # the database is stuck: no wait for the next request
+    time.sleep(0.4)
+    deadline.refuse_while_stuck()  # the deadline has passed again: the next request may try
