@@ -407,7 +407,7 @@ def test_a_connection_lent_past_its_deadline_is_cut_and_the_next_fail_at_once(mo
         def close(self):
             pass
 
-    deadline = connection_module.Deadline(0.3)
+    deadline = connection_module.Deadline(0.3, 2)
     threading.Thread(target=deadline.keep_time, daemon=True).start()
     frozen = Frozen()
     deadline.checkout(frozen, None, None)
@@ -424,4 +424,16 @@ def test_a_connection_lent_past_its_deadline_is_cut_and_the_next_fail_at_once(mo
     with pytest.raises(PoolTimeout):
         deadline.checkout(Frozen(), None, None)  # the database is stuck: no wait for the next request
     time.sleep(0.4)
-    deadline.refuse_while_stuck()  # the deadline has passed again: the next request may try
+    deadline.refuse_while_stuck()  # a deadline later, one request may try the database again
+    refused = []
+
+    def another_request():
+        try:
+            deadline.refuse_while_stuck()
+        except PoolTimeout as error:
+            refused.append(error)
+
+    other = threading.Thread(target=another_request)
+    other.start()
+    other.join(5)
+    assert refused, "while one request tries the stuck database again, another one must fail at once"
