@@ -348,3 +348,92 @@ def test_openapi_document_and_offline_swagger_ui(app, client):
         page = http.get("/docs/swagger/")
         assert page.status_code == 200 and "SwaggerUIBundle" in page.text
         assert not re.findall(r'(?:src|href)="https?://', page.text), "Swagger UI must not load from a CDN"
+
+
+def test_gunicorn_writes_each_line_once_and_one_access_line(service_dir, tmp_path):
+    """under gunicorn every log line is written once, and each request has one access line"""
+    import json
+    from collections import Counter
+
+    import httpx
+
+    from workbook.serving import Server
+    from workbook.services import profile
+
+    log = tmp_path / "server.log"
+    # Not /health/live: the server is polled there until it answers. DEBUG: the health checks'
+    # access lines are written too (the checks touch no exercise).
+    paths = ["/health", "/health/ready"]
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "USER_SERVICE_LOG_LEVEL": "DEBUG"}
+    with Server(profile(SERVICE), service_dir(SERVICE), env=env, log_path=log) as server:
+        for path in paths:
+            httpx.get(f"{server.base_url}{path}", timeout=30)
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    repeated = [line for line, count in Counter(lines).items() if count > 1]
+    assert not repeated, f"{len(repeated)} log lines are written more than once, e.g.:\n{repeated[0]}"
+    for path in paths:
+        access = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if "access" in str(record.get("logger")) and f" {path} " in f" {record.get('message')} ":
+                access.append(record.get("logger"))
+        assert len(access) == 1, f"GET {path} has {len(access)} access lines: {access}"
+
+
+def test_a_connection_lent_past_its_deadline_is_cut_and_the_next_fail_at_once(module):
+    """a connection held past db_request_timeout is cut (its reader returns); checkouts then fail at once"""
+    import socket
+    import threading
+    import time
+
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    connection_module = module("src.database.connection")
+    ours, servers = socket.socketpair()  # the server's end never answers: a frozen database
+
+    class Frozen:
+        def fileno(self):
+            return ours.fileno()
+
+        def cursor(self):
+            return self
+
+        def execute(self, statement):
+            pass
+
+        def close(self):
+            pass
+
+    deadline = connection_module.Deadline(0.3, 2)
+    threading.Thread(target=deadline.keep_time, daemon=True).start()
+    frozen = Frozen()
+    deadline.checkout(frozen, None, None)
+    started = time.monotonic()
+    ours.settimeout(5)
+    try:
+        received = ours.recv(1)  # blocks as a query on a frozen server does, until the cut
+    except OSError:
+        received = b""
+    waited = time.monotonic() - started
+    servers.close()
+    ours.close()
+    assert received == b"" and waited < 1.5, f"the blocked read returned after {waited:.1f} s, not at 0.3 s"
+    with pytest.raises(PoolTimeout):
+        deadline.checkout(Frozen(), None, None)  # the database is stuck: no wait for the next request
+    time.sleep(0.4)
+    deadline.refuse_while_stuck()  # a deadline later, one request may try the database again
+    refused = []
+
+    def another_request():
+        try:
+            deadline.refuse_while_stuck()
+        except PoolTimeout as error:
+            refused.append(error)
+
+    other = threading.Thread(target=another_request)
+    other.start()
+    other.join(5)
+    assert refused, "while one request tries the stuck database again, another one must fail at once"

@@ -1,6 +1,7 @@
 """Checkpoint user-crud: the users API, unique emails under concurrency, and every malformed request
 answered with the JSON error body (step 2.17)."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -278,3 +279,61 @@ def test_openapi_documents_every_user_route(app, http):
     assert "409" in operations[USERS]["post"]["responses"]
     assert "204" in operations[f"{USERS}/{{user_id}}"]["delete"]["responses"]
     assert "412" in operations[f"{USERS}/{{user_id}}"]["patch"]["responses"]
+
+
+def body_schema(document, path, method):
+    """The properties of an operation's JSON body, its `$ref` followed."""
+    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    while "$ref" in schema:
+        node = document
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema["properties"]
+
+
+# Addresses the document and the service must judge alike: some email-validator refuses, some it
+# accepts, some only a pattern that promises too little or too much would misjudge.
+ADDRESSES = [
+    "ada@example.com",
+    "O'Neil+tag@Mail.Example.ORG",
+    "a@b.co",
+    "x@1.example.io",
+    "a@b",
+    "a@example.test",
+    "a@mail.LOCAL",
+    "a@ab--c.com",
+    "a@-b.com",
+    "a..b@example.com",
+    "a@" + "b" * 64 + ".com",
+    '"quoted"@example.com',
+    "ñ@example.com",
+    "a@example.c1",
+]
+
+
+def test_the_document_states_the_rules_the_service_enforces(http, load_service):
+    """every email the document's pattern allows is accepted, every other refused; PATCH never takes null"""
+    from pydantic import ValidationError
+
+    UserCreate = load_service(SERVICE, "src.models.user").UserCreate
+    document = http.get("/openapi.json").json()
+    email = body_schema(document, USERS, "post")["email"]
+    assert "pattern" in email, f"the email's schema states no pattern beside its format: {email}"
+    for address in ADDRESSES:
+        promised = re.search(email["pattern"], address) is not None
+        try:
+            UserCreate.model_validate({"email": address, "name": "Someone"})
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert accepted == promised, (
+            f"{address!r}: the document's pattern {'allows' if promised else 'refuses'} it, "
+            f"the service {'accepts' if accepted else 'refuses'} it"
+        )
+    update = body_schema(document, f"{USERS}/{{user_id}}", "patch")
+    for field in ("email", "name"):
+        options = update[field].get("anyOf", [update[field]])
+        assert all(
+            option.get("type") != "null" for option in options
+        ), f"PATCH's {field} may be null in the document, and the service refuses null: {update[field]}"

@@ -1,11 +1,13 @@
 """HTTP gates: what every answer carries, whatever the route. A request id to correlate with the
 logs, security headers, a complete Allow header on 405, no client-supplied Host reflected into
-Location, ids never reused, and a log that is JSON from its first line to its last."""
+Location, ids never reused, and a log that is JSON from its first line to its last, each line of it
+written once."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 
 import pytest
 from conftest import Target
@@ -74,3 +76,13 @@ def test_the_log_is_json_from_first_line_to_last(target: Target) -> None:
         except ValueError:
             plain.append(line)
     assert not plain, f"{len(plain)} of {len(lines)} log lines are not JSON, e.g.:\n" + "\n".join(plain[:5])
+
+
+def test_no_log_line_is_written_twice(target: Target) -> None:
+    resource = target.need_resource()
+    send(target, Call("GET", resource.collection), Call("GET", resource.item(2**70)))
+    lines = [line for line in target.server.log_tail(10_000).splitlines() if line.strip()]
+    repeated = [line for line, count in Counter(lines).items() if count > 1]
+    assert not repeated, f"{len(repeated)} log lines are written more than once, e.g.:\n" + "\n".join(
+        repeated[:3]
+    )
