@@ -278,3 +278,25 @@ def test_require_fails_the_command_below_the_goal(monkeypatch, capsys):
     assert wrong_answers.main(["one"]) == 0
     assert wrong_answers.main(["one", "--require"]) == 1
     assert "v  f.py (cell c, line 2) compare: `<` -> `<=`" in capsys.readouterr().out
+
+
+def test_skip_leaves_a_checkpoint_out_and_refuses_an_unknown_one(monkeypatch, capsys):
+    import argparse
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(
+        wrong_answers.registry, "load", lambda folder=None: [fake_checkpoint("one"), fake_checkpoint("two")]
+    )
+    proved = []
+
+    def fake_prove(checkpoint, sample, seed, workers):
+        proved.append(checkpoint.id)
+        return SimpleNamespace(outcomes=[], baseline_failed=False, rate=None)
+
+    monkeypatch.setattr(wrong_answers, "prove", fake_prove)
+    monkeypatch.setattr(wrong_answers, "render", lambda proofs, style="text": "report")
+    parser = wrong_answers.add_arguments(argparse.ArgumentParser())
+    assert wrong_answers.run(parser.parse_args(["--skip", "two", "--require"])) == 0
+    assert proved == ["one"]
+    with pytest.raises(registry.UnknownCheckpoint):
+        wrong_answers.run(parser.parse_args(["--skip", "tow"]))

@@ -320,6 +320,9 @@ def add_arguments(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     command.add_argument("--workers", type=int, default=WORKERS, help=f"at most {WORKERS}")
     command.add_argument(
+        "--skip", action="append", default=[], metavar="CP", help="leave this checkpoint out (repeatable)"
+    )
+    command.add_argument(
         "--markdown", type=Path, default=None, help="also write the report, as Markdown, here"
     )
     command.add_argument(
@@ -331,6 +334,8 @@ def add_arguments(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Prove the checkpoints named (all by default) and print the report; a `UserError` propagates."""
     checkpoints = [registry.get(i) for i in args.checkpoints] if args.checkpoints else registry.load()
+    skipped = {registry.get(i).id for i in args.skip}  # a mistyped id is refused, not ignored
+    checkpoints = [c for c in checkpoints if c.id not in skipped]
     proofs = []
     for checkpoint in checkpoints:
         proofs.append(prove(checkpoint, args.sample, args.seed, max(1, min(args.workers, WORKERS))))
