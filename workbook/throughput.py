@@ -76,7 +76,7 @@ class Target:
     collection: str  # the path the load creates under and reads `collection/<id>` from
     create_body: str  # a Lua expression: one create's JSON body (`id`: wrk's thread, `n`: its count)
     seed_body: Callable[[int], dict[str, object]]  # the n-th row created before the load
-    argv: tuple[str, ...] = ()  # the command that serves it ("{port}" filled in); () : as the gates do
+    argv: tuple[str, ...] = ()  # how to serve it ("{port}" filled in); (): as the gates serve it
     env: Mapping[str, str] = field(default_factory=dict)  # besides DATABASE_URL
 
     @property
