@@ -108,7 +108,7 @@ gates: $(STAMP) ## fuzz, load and break every HTTP service as a real server (-m 
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} WORKBOOK_REQUIRE_POSTGRES=1 \
 		PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(PY) -m pytest -c gates/pytest.ini gates $(PYTEST_ARGS)
 
-throughput: $(STAMP) ## task-service against a bare FastAPI + SQLAlchemy app at 16, 64, 256 connections (wrk)
+throughput: $(STAMP) ## every HTTP service against a bare FastAPI + SQLAlchemy app at 16, 64, 256 connections (wrk)
 	@TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$$(scripts/postgres.sh)} $(PY) -m workbook.throughput
 
 wrong-answers: $(STAMP) ## mutate each exercise's reference answer; count the variants each checkpoint rejects (CP=id, SAMPLE=N)

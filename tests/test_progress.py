@@ -99,6 +99,8 @@ def test_the_real_checklist_parses() -> None:
         "After auth-service",
         "After notification-service",
     ]
+    assert checklist.steps[8].questions == ("What is a span?", "What is a trace?")
+    assert checklist.steps[15].questions == ("How is Flask different from FastAPI?",)
     assert checklist.self_checks[0].prompt == "Can you explain:"
     assert len(checklist.self_checks[0].questions) == 5
     assert [(m.name, m.target_minutes) for m in checklist.milestones][:2] == [
@@ -156,9 +158,80 @@ def test_a_step_needs_every_covering_checkpoint(registry_folder: Path, state: Pr
 
 def test_learning_checkpoints_are_left_to_the_learner(registry_folder: Path, state: Progress) -> None:
     text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
-    assert "## Learning checkpoints (tick these yourself)" in text
+    assert "## Learning checkpoints\n\nTicked when the checkpoint that answers them passes" in text
     assert "### After task-service\nCan you explain:\n- [ ] How a request flows through the system?" in text
     assert "- [ ] Event-driven architecture benefits?" in text
+    assert line_of(text, "  - [ ] Question to ask: What is `__init__.py` for?").endswith("for?")
+
+
+@pytest.mark.parametrize(
+    "text, questions",
+    [
+        ("What is a span? What is a trace?", ("What is a span?", "What is a trace?")),
+        ("How does `Depends()` work?", ("How does `Depends()` work?",)),
+        ("Explain the flow", ("Explain the flow",)),
+    ],
+)
+def test_questions_are_split_one_each(text: str, questions: tuple[str, ...]) -> None:
+    assert checklists.split_questions(text) == questions
+
+
+ANSWERS = 'answers = ["How is Flask different from FastAPI?", "After user-service"]\n'
+
+
+def test_questions_are_ticked_when_the_checkpoint_answering_them_passes(
+    registry_folder: Path, state: Progress
+) -> None:
+    (registry_folder / "05-compare.toml").write_text(
+        'id = "user-compare"\ntitle = "t"\nnotebook = "05-compare.ipynb"\nsteps = []\n'
+        f'{ANSWERS}milestone = "user-service"\ntarget_minutes = 3\nmodule = "test_user_compare.py"\n',
+        encoding="utf-8",
+    )
+    text, _ = progress.write_report(now=NOW, registry_folder=registry_folder)
+    question = "  - [ ] Question to ask: How is Flask different from FastAPI?"
+    assert line_of(text, question).endswith("(answered by checkpoint user-compare)")
+    assert "### After user-service (answered by checkpoint user-compare)\nCan you explain:" in text
+    assert line_of(text, "- [ ] Differences between FastAPI and Flask?")
+    state.checkpoints["user-compare"] = passed(at(9, 58))
+    record.save(state)
+    text, written = progress.write_report(now=NOW, registry_folder=registry_folder)
+    assert line_of(text, question.replace("[ ]", "[x]"))
+    for asked in ["Differences between FastAPI and Flask?", "When to use each framework?"]:
+        assert line_of(text, f"- [x] {asked}")
+    assert line_of(text, "- [ ] How a request flows through the system?")  # answered by none
+    assert line_of(text, "  - [ ] Question to ask: What is a span?")
+    page = written[1].read_text(encoding="utf-8")
+    assert '<li class="done">\u2611 Question to ask: How is Flask different from FastAPI? <span' in page
+    assert "<h3>After user-service (answered by checkpoint user-compare)</h3>" in page
+    assert '<li class="todo">\u2610 How a request flows through the system?</li>' in page
+
+
+def test_every_answer_names_a_question_of_the_checklist() -> None:
+    checklist = checklists.parse_checklist(paths.checklist_file().read_text(encoding="utf-8"))
+    known = {q for step in checklist.steps for q in step.questions}
+    known |= {c.heading for c in checklist.self_checks} | {
+        q for c in checklist.self_checks for q in c.questions
+    }
+    for checkpoint in load_registry():
+        assert set(checkpoint.answers) <= known, f"{checkpoint.id}: {set(checkpoint.answers) - known}"
+
+
+def test_part_2_is_ticked_once_its_checkpoints_pass() -> None:
+    """The real registry: steps 2.15 to 2.18, step 2.16's question and the learning checkpoint
+    After user-service are all ticked when every checkpoint passes."""
+    record.save(Progress(checkpoints={cp.id: passed(at(9, 0)) for cp in load_registry()}))
+    text, _ = progress.write_report(now=NOW)
+    for step in ["2.15", "2.16", "2.17", "2.18"]:
+        assert line_of(text, f"- [x] Step {step}:")
+    assert line_of(text, "  - [x] Question to ask: How is Flask different from FastAPI?")
+    heading = line_of(text, "### After user-service")
+    assert "(answered by checkpoint" in heading
+    for asked in [
+        "Differences between FastAPI and Flask?",
+        "When to use each framework?",
+        "How Flask handles routes?",
+    ]:
+        assert line_of(text, f"- [x] {asked}")
 
 
 def test_minutes_per_milestone_and_total(registry_folder: Path, state: Progress) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from workbook import databases, throughput
 from workbook.paths import repo_root
-from workbook.throughput import BASELINE, BenchError, Cell
+from workbook.throughput import TARGETS, BenchError, Cell, Round
 
 SUMMARY = (
     "Running 10s test @ http://127.0.0.1:1\n"
@@ -31,16 +31,46 @@ def test_parse_without_a_summary_is_one_clear_error() -> None:
 
 
 def test_render_gives_the_ratio_and_no_latency_without_requests() -> None:
-    pairs = [
-        (Cell("service", 16, 700.0, 10.0, 40.0, 0), Cell("baseline", 16, 1000.0, 8.0, 30.0, 0)),
-        (Cell("service", 256, 0.0, 0.0, 0.0, 12), Cell("baseline", 256, 900.0, 50.0, 300.0, 0)),
+    rounds = [
+        Round(
+            16,
+            Cell("baseline", 16, 1000.0, 8.0, 30.0, 0),
+            (Cell("task-service", 16, 700.0, 10.0, 40.0, 0), Cell("user-service", 16, 1200.0, 6.0, 20.0, 0)),
+        ),
+        Round(
+            256, Cell("baseline", 256, 900.0, 50.0, 300.0, 0), (Cell("task-service", 256, 0.0, 0.0, 0.0, 12),)
+        ),
     ]
-    text = throughput.render(pairs)
+    text = throughput.render(rounds)
     lines = text.splitlines()
-    assert lines[0].startswith("connections") and lines[0].endswith("ratio")
-    assert lines[1].split()[-1] == "0.70"
-    assert lines[2].split()[1:6] == ["0", "-", "-", "all", "hung"]
-    assert throughput.render(pairs, "markdown").startswith("| connections")
+    assert lines[0].startswith("connections  service") and lines[0].endswith("ratio")
+    assert lines[1].split()[1] == "task-service" and lines[1].split()[-1] == "0.70"
+    assert lines[2].split()[1] == "user-service" and lines[2].split()[-1] == "1.20"
+    assert lines[3].split()[2:7] == ["0", "-", "-", "all", "hung"]
+    assert throughput.render(rounds, "markdown").startswith("| connections")
+
+
+def test_cells_of_one_run_and_their_ratio() -> None:
+    ours, theirs = Cell("user-service", 64, 300.0, 5.0, 9.0, 0), Cell("task-service", 64, 200.0, 6.0, 12.0, 1)
+    lines = throughput.render_cells([theirs, ours]).splitlines()
+    assert lines[0].split() == ["app", "connections", "req/s", "p50", "ms", "p99", "ms", "errors"]
+    assert lines[2].split() == ["user-service", "64", "300", "5.0", "9.0", "0"]
+    assert throughput.ratio(ours, theirs) == 1.5
+    assert throughput.ratio(ours, Cell("hung", 64, 0.0, 0.0, 0.0, 0)) == 0.0
+
+
+def test_every_http_service_has_a_target_and_its_script_creates_into_its_collection() -> None:
+    from workbook.services import PROFILES
+
+    http = {name for name, profile in PROFILES.items() if profile.is_http and profile.part <= 2}
+    assert http <= set(TARGETS) and set(throughput.SERVICES) == set(TARGETS) - {"baseline"}
+    users = TARGETS["user-service"].script()
+    assert '"POST", "/api/v1/users"' in users and "'@example.com'" not in users and "$" not in users
+    assert "gunicorn.conf.py" in TARGETS["user-service"].argv
+    assert TARGETS["user-service"].seed_body(3) == {"email": "seed-3@example.com", "name": "Seed 3"}
+    assert '"GET", "/api/v1/tasks/"' in TARGETS["task-service"].script()
+    with pytest.raises(BenchError, match="no bench for 'auth'"):
+        throughput.target_for("auth")
 
 
 def test_wrk_missing_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -56,7 +86,9 @@ def test_a_sqlite_database_without_a_server(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make system)")
 def test_one_cell_against_the_baseline(tmp_path: Path) -> None:
-    cell = throughput.measure_one(BASELINE, repo_root() / "gates" / "baseline", 4, 1, None, tmp_path)
+    cell = throughput.measure_one(
+        TARGETS["baseline"], repo_root() / "gates" / "baseline", 4, 1, None, tmp_path
+    )
     assert cell.app == "baseline" and cell.connections == 4
     assert cell.requests_per_second > 0 and cell.errors == 0
     assert 0 < cell.p50_ms <= cell.p99_ms
@@ -67,22 +99,24 @@ def test_main_prints_the_table_and_says_which_database(
 ) -> None:
     seen: dict[str, object] = {}
 
-    def fake(service: str, seconds: int, database_url: str | None) -> list[tuple[Cell, Cell]]:
-        seen.update(service=service, seconds=seconds, database_url=database_url)
-        return [(Cell("service", 64, 800.0, 5.0, 9.0, 0), Cell("baseline", 64, 1000.0, 4.0, 8.0, 0))]
+    def fake(seconds: float, database_url: str | None) -> list[Round]:
+        seen.update(seconds=seconds, database_url=database_url)
+        baseline = Cell("baseline", 64, 1000.0, 4.0, 8.0, 0)
+        return [Round(64, baseline, (Cell("user-service", 64, 800.0, 5.0, 9.0, 0),))]
 
     monkeypatch.setattr(throughput, "measure", fake)
     monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
     assert throughput.main(["3"]) == 0
     out = capsys.readouterr().out
-    assert "on SQLite, wrk 3 s per cell" in out and out.rstrip().endswith("0.80")
-    assert seen == {"service": "task-service", "seconds": 3, "database_url": None}
+    assert "task-service, user-service against a bare" in out and "on SQLite, wrk 3 s per cell" in out
+    assert out.rstrip().endswith("0.80")
+    assert seen == {"seconds": 3, "database_url": None}
 
 
 def test_main_reports_a_bench_error_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(**_: object) -> list[tuple[Cell, Cell]]:
+    def broken(**_: object) -> list[Round]:
         raise BenchError("wrk is not installed")
 
     monkeypatch.setattr(throughput, "measure", lambda *a, **k: broken())
@@ -90,17 +124,20 @@ def test_main_reports_a_bench_error_in_one_line(
     assert capsys.readouterr().err.strip() == "throughput: wrk is not installed"
 
 
-def test_the_reference_service_is_laid_out_from_the_solutions(tmp_path: Path) -> None:
-    folder = throughput.reference_service("task-service", tmp_path)
-    assert (folder / "src" / "main.py").is_file()
+def test_the_reference_services_are_laid_out_from_the_solutions(tmp_path: Path) -> None:
+    root = throughput.reference_services(tmp_path)
+    assert (root / "task-service" / "src" / "main.py").is_file()
+    assert (root / "user-service" / "gunicorn.conf.py").is_file()
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make system)")
-def test_measure_runs_the_service_and_the_baseline_side_by_side(tmp_path: Path) -> None:
-    folder = throughput.reference_service("task-service", tmp_path)
-    [(ours, theirs)] = throughput.measure(folder=folder, connections=[2], seconds=1)
-    assert (ours.app, theirs.app) == ("task-service", "baseline")
-    assert ours.requests_per_second > 0 and theirs.requests_per_second > 0
+def test_measure_runs_every_service_and_the_baseline_side_by_side(tmp_path: Path) -> None:
+    root = throughput.reference_services(tmp_path)
+    [turn] = throughput.measure(root=root, connections=[2], seconds=1)
+    assert turn.connections == 2 and turn.baseline.app == "baseline"
+    assert [cell.app for cell in turn.services] == ["task-service", "user-service"]
+    for cell in (turn.baseline, *turn.services):
+        assert cell.requests_per_second > 0 and cell.errors == 0, cell  # every create unique: no 409
 
 
 def test_a_fresh_postgresql_database_is_dropped_afterwards(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""The checklist the workbook teaches, parsed: its implementation steps with their items, its
-learning checkpoints, and its time-tracking table. Nothing about the checklist is hard-coded."""
+"""The checklist the workbook teaches, parsed: its implementation steps with their items and
+"Questions to ask", its learning checkpoints, and its time-tracking table. Nothing about the
+checklist is hard-coded."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ SECTION = re.compile(r"^##\s+(?P<title>.+?)\s*$")
 STEP = re.compile(r"^####\s+Step\s+(?P<number>\d+\.\d+):\s*(?P<title>.+?)\s*$")
 SELF_CHECK = re.compile(r"^###\s+(?P<heading>.+?):?\s*$")
 ITEM = re.compile(r"^(?P<indent>\s*)- \[[ xX]\]\s+(?P<text>.+?)\s*$")
+QUESTIONS = re.compile(r"^\s*- \*\*Questions to ask:\*\*\s*(?P<text>.+?)\s*$")
+QUESTION = re.compile(r"[^?]+\?")
 DURATION = re.compile(r"^(?:(?P<hours>\d+)\s*h)?\s*(?:(?P<minutes>\d+)\s*min)?$")
 
 
@@ -31,6 +34,7 @@ class Step:
     number: str
     title: str
     items: tuple[Item, ...]
+    questions: tuple[str, ...] = ()  # its "Questions to ask", one question each
 
 
 @dataclass(frozen=True)
@@ -68,18 +72,27 @@ def _sections(text: str) -> dict[str, list[str]]:
     return sections
 
 
+def split_questions(text: str) -> tuple[str, ...]:
+    """'What is a span? What is a trace?' -> ('What is a span?', 'What is a trace?')."""
+    return tuple(q.strip() for q in QUESTION.findall(text) if q.strip() != "?") or (text.strip(),)
+
+
 def _steps(lines: list[str]) -> tuple[Step, ...]:
     steps: list[Step] = []
     heading: re.Match[str] | None = None
     items: list[Item] = []
+    questions: list[str] = []
     for line in [*lines, "#"]:
-        step, item = STEP.match(line), ITEM.match(line)
+        step, item, asked = STEP.match(line), ITEM.match(line), QUESTIONS.match(line)
         if item and heading:
             items.append(Item(item.group("text"), len(item.group("indent")) // 2))
+        elif asked and heading:
+            questions += split_questions(asked.group("text"))
         elif line.startswith("#") or line.strip() == "---":
             if heading:
-                steps.append(Step(heading.group("number"), heading.group("title"), tuple(items)))
-            heading, items = step, []
+                number, title = heading.group("number"), heading.group("title")
+                steps.append(Step(number, title, tuple(items), tuple(questions)))
+            heading, items, questions = step, [], []
     return tuple(steps)
 
 

@@ -1,5 +1,7 @@
 """The learner's progress report: the checklist's implementation steps ticked from the checkpoints
-that pass, its learning checkpoints to self-assess, and its time tracking table with actual minutes.
+that pass, its questions (a step's "Questions to ask", the learning checkpoints) ticked when the
+checkpoint that answers them by demonstration passes and left to self-assess otherwise, and its
+time tracking table with actual minutes.
 
 `python -m workbook progress` prints it and writes it as `progress.md` and a printable, self-contained
 `progress.html` (with a bar chart of actual against target minutes) in the state folder. Everything is
@@ -22,11 +24,29 @@ TIME_NOTE = "Actual: minutes from starting a notebook to first passing its check
 
 
 @dataclass(frozen=True)
+class Question:
+    text: str
+    checkpoints: tuple[str, ...]  # the checkpoints whose registry entry `answers` it
+    done: bool  # every one of them passes; a question none answers is the learner's to tick
+
+
+@dataclass(frozen=True)
 class StepStatus:
     step: Step
     checkpoints: tuple[str, ...]
     done: bool
     regressed: bool  # a covering checkpoint passed once and fails on its last run
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True)
+class SelfCheckStatus:
+    check: SelfCheck
+    questions: tuple[Question, ...]
+
+    @property
+    def checkpoints(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(cp for q in self.questions for cp in q.checkpoints))
 
 
 @dataclass(frozen=True)
@@ -42,7 +62,7 @@ class Report:
     title: str
     generated_at: datetime
     steps: tuple[StepStatus, ...]
-    self_checks: tuple[SelfCheck, ...]
+    self_checks: tuple[SelfCheckStatus, ...]
     times: tuple[MilestoneTime, ...]
     total: MilestoneTime
     elsewhere: tuple[tuple[str, float], ...]  # measured checkpoints outside the table's milestones
@@ -76,13 +96,24 @@ def build_report(
         result = state.checkpoints.get(cp.id)
         return bool(result and result.passed)
 
+    def question(text: str, *also: str) -> Question:
+        """`text`, answered by the checkpoints that name it (or `also`: its learning checkpoint)."""
+        answering = [cp for cp in checkpoints if {text, *also} & set(cp.answers)]
+        done = bool(answering) and all(passing(cp) for cp in answering)
+        return Question(text, tuple(cp.id for cp in answering), done)
+
     steps = []
     for step in checklist.steps:
         covering = [cp for cp in checkpoints if step.number in cp.steps]
         results = [state.checkpoints[cp.id] for cp in covering if cp.id in state.checkpoints]
         regressed = any(result.passed_at and not result.passed for result in results)
         done = bool(covering) and all(passing(cp) for cp in covering)
-        steps.append(StepStatus(step, tuple(cp.id for cp in covering), done, regressed))
+        questions = tuple(question(text) for text in step.questions)
+        steps.append(StepStatus(step, tuple(cp.id for cp in covering), done, regressed, questions))
+    self_checks = tuple(
+        SelfCheckStatus(check, tuple(question(text, check.heading) for text in check.questions))
+        for check in checklist.self_checks
+    )
     minutes = {cp.id: minutes_to_pass(cp, state) for cp in checkpoints}
     times = []
     for milestone in checklist.milestones:
@@ -106,7 +137,7 @@ def build_report(
         f"Your progress: {checklist.title}",
         now,
         tuple(steps),
-        checklist.self_checks,
+        self_checks,
         tuple(times),
         total,
         elsewhere,
@@ -125,6 +156,22 @@ def _step_suffix(status: StepStatus) -> str:
     label = "checkpoint" if len(status.checkpoints) == 1 else "checkpoints"
     suffix = f" ({label} {', '.join(status.checkpoints)})"
     return suffix + (" - passed once, failing on its last run" if status.regressed else "")
+
+
+def _answered_by(checkpoints: tuple[str, ...]) -> str:
+    if not checkpoints:
+        return ""
+    return (
+        f" (answered by {'checkpoint' if len(checkpoints) == 1 else 'checkpoints'} {', '.join(checkpoints)})"
+    )
+
+
+def _box(done: bool) -> str:
+    return "[x]" if done else "[ ]"
+
+
+LEARNING = "Learning checkpoints"
+LEARNING_NOTE = "Ticked when the checkpoint that answers them passes; tick the others yourself"
 
 
 def _notes(time: MilestoneTime) -> str:
@@ -153,9 +200,14 @@ def render_text(report: Report) -> str:
         box = "[x]" if status.done else "[ ]"
         lines.append(f"- {box} Step {status.step.number}: {status.step.title}{_step_suffix(status)}")
         lines += [f"{'  ' * (item.depth + 1)}- {box} {item.text}" for item in status.step.items]
-    lines += ["", "## Learning checkpoints (tick these yourself)"]
+        lines += [
+            f"  - {_box(q.done)} Question to ask: {q.text}{_answered_by(q.checkpoints)}"
+            for q in status.questions
+        ]
+    lines += ["", f"## {LEARNING}", "", f"{LEARNING_NOTE}."]
     for check in report.self_checks:
-        lines += ["", f"### {check.heading}", check.prompt, *[f"- [ ] {q}" for q in check.questions]]
+        lines += ["", f"### {check.check.heading}{_answered_by(check.checkpoints)}", check.check.prompt]
+        lines += [f"- {_box(q.done)} {q.text}" for q in check.questions]
     lines += ["", "## Time tracking", "", f"{TIME_NOTE}.", ""]
     lines += table(
         ("Milestone", "Target", "Actual", "Notes"), time_rows(report), "markdown", right=[]
@@ -186,6 +238,13 @@ def _inline(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
+def _html_question(question: Question, label: str = "") -> str:
+    box, css = ("\u2611", "done") if question.done else ("\u2610", "todo")
+    note = html.escape(_answered_by(question.checkpoints).strip())
+    note = f' <span class="note">{note}</span>' if note else ""
+    return f'<li class="{css}">{box} {html.escape(label)}{_inline(question.text)}{note}</li>'
+
+
 def _html_step(status: StepStatus) -> str:
     box, css = ("\u2611", "done") if status.done else ("\u2610", "todo")
     note = html.escape(_step_suffix(status).strip())
@@ -193,6 +252,7 @@ def _html_step(status: StepStatus) -> str:
         f'<li style="margin-left:{item.depth * 1.2}rem">{box} {_inline(item.text)}</li>'
         for item in status.step.items
     )
+    items += "".join(_html_question(q, "Question to ask: ") for q in status.questions)
     title = _inline(f"Step {status.step.number}: {status.step.title}")
     note_css = "note regressed" if status.regressed else "note"
     heading = f'{box} <strong>{title}</strong> <span class="{note_css}">{note}</span>'
@@ -239,10 +299,11 @@ def render_html(report: Report) -> str:
     parts = [f"<h1>{e(report.title)}</h1><p>{e(summary(report))} "]
     parts.append(f'<span class="note">Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</span></p>')
     parts.append("<h2>Implementation steps</h2><ul>" + "".join(map(_html_step, report.steps)) + "</ul>")
-    parts.append("<h2>Learning checkpoints (tick these yourself)</h2>")
+    parts.append(f'<h2>{LEARNING}</h2><p class="note">{LEARNING_NOTE}.</p>')
     for check in report.self_checks:
-        questions = "".join(f"<li>\u2610 {_inline(q)}</li>" for q in check.questions)
-        parts.append(f"<h3>{e(check.heading)}</h3><p>{e(check.prompt)}</p><ul>{questions}</ul>")
+        questions = "".join(_html_question(q) for q in check.questions)
+        heading = e(check.check.heading + _answered_by(check.checkpoints))
+        parts.append(f"<h3>{heading}</h3><p>{e(check.check.prompt)}</p><ul>{questions}</ul>")
     parts.append(f'<h2>Time tracking</h2><p class="note">{TIME_NOTE}.</p>')
     parts.append(_html_table(time_rows(report)))
     if report.elsewhere:

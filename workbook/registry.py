@@ -1,8 +1,10 @@
 """The checkpoint registry: one TOML file per checkpoint in `checkpoints/registry/`.
 
-Each says which notebook ends with it, which checklist steps it covers, its share of the
-checklist's time targets, its test module, and one hint per check: per test function, or per
-case of a parametrized one (`[checks."test_catches[delete]"]`), which wins over its function's.
+Each says which notebook ends with it, which checklist steps it covers, which of the checklist's
+questions it answers by demonstration (`answers`: a step's "Questions to ask", a learning
+checkpoint's heading or one of its questions), its share of the checklist's time targets, its
+test module, and one hint per check: per test function, or per case of a parametrized one
+(`[checks."test_catches[delete]"]`), which wins over its function's.
 
 A check the others depend on (the learner's own suite passing, before planted bugs can be caught)
 names, as `cause`, what its failure means in one line: the runner shows it first, before any hint."""
@@ -44,6 +46,7 @@ class Checkpoint:
     target_minutes: float
     module: str
     checks: dict[str, Check] = field(hash=False, compare=False)
+    answers: tuple[str, ...] = ()
 
     @property
     def module_path(self) -> Path:
@@ -85,6 +88,7 @@ def _parse(path: Path) -> Checkpoint:
             target_minutes=float(data.get("target_minutes", 0)),
             module=str(data["module"]),
             checks=checks,
+            answers=tuple(str(a) for a in data.get("answers", [])),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise RegistryError(f"{path.name}: {error}") from error
