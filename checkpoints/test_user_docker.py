@@ -68,7 +68,7 @@ def pinned(service):
 def test_dockerignore_sends_only_what_the_image_uses(service, image_checks):
     """.dockerignore keeps secrets, databases, venvs, tests and bytecode out, and sends gunicorn.conf.py"""
     never = [".env", "user_service.db", ".venv/bin/python", "tests/unit/test_users.py",
-             "src/__pycache__/main.cpython-311.pyc", ".git/config"]  # fmt: skip
+             "src/__pycache__/main.cpython-311.pyc", "src/api/users.pyc", ".git/config"]  # fmt: skip
     needed = ["requirements.txt", "gunicorn.conf.py", "src/main.py", "src/api/users.py"]
     image_checks.dockerignore(service, never, needed)
 
