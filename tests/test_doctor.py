@@ -308,6 +308,21 @@ def test_postgres_scheme_is_read_as_task_service_reads_it(tmp_path: Path, closed
     assert "does not accept" not in finding.detail and "s3cret" not in finding.detail
 
 
+def test_postgresql_scheme_is_read_as_each_service_reads_it(tmp_path: Path, closed_port: int) -> None:
+    url = f"postgresql://app:s3cret@127.0.0.1:{closed_port}/users"
+    write(tmp_path / "user-service" / ".env", f"DATABASE_URL={url}\n")
+    write(tmp_path / "playground" / ".env", f"DATABASE_URL={url}\n")
+    found = by_name(database.check_database(context(tmp_path), sorted(tmp_path.iterdir())))
+    service = found["database: user-service/.env"]
+    assert (
+        service.detail.startswith("postgresql://app:***@127.0.0.1:")
+        and "(read as postgresql+psycopg://)" in service.detail
+    )
+    assert "psycopg2" not in service.detail, "user-service's settings never load psycopg2"
+    other = found["database: playground/.env"]
+    assert "(read as" not in other.detail, "a folder of no known framework is read as SQLAlchemy reads it"
+
+
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
 def test_a_postgres_url_to_a_live_server_is_ok(tmp_path: Path) -> None:
     live = os.environ["TEST_DATABASE_URL"].split("://", 1)[1]
