@@ -20,6 +20,7 @@ import pytest
 
 from workbook.cells import Write, all_events
 from workbook.dockerfile import Dockerfile, Stage
+from workbook.doctor.dockerfiles import excluding_pattern, ignore_patterns
 from workbook import loopback, process
 from workbook.importing import import_service
 from workbook.paths import services_root, solutions_dir
@@ -228,45 +229,19 @@ def git_ignores(tmp_path: Path) -> Callable[[Path], Callable[[str], bool]]:
 
 class ImageChecks:
     """The Dockerfile checks every service's image checkpoint shares (notebooks 13 and 22): each
-    raises AssertionError saying what to change. `.dockerignore` is matched as notebook 13 teaches it."""
+    raises AssertionError saying what to change. `.dockerignore` is matched as the engine matches it,
+    by the doctor's reader (the Docker SDK's matcher)."""
 
     @staticmethod
-    def pattern_regex(pattern: str) -> re.Pattern[str]:
-        """A .dockerignore pattern as a regex: * and ? stay within a name, ** crosses folders."""
-        text, out, i = pattern.strip().strip("/"), "", 0
-        while i < len(text):
-            if text.startswith("**/", i):
-                out, i = out + "(?:.*/)?", i + 3
-            elif text.startswith("**", i):
-                out, i = out + ".*", i + 2
-            elif text[i] in "*?":
-                out, i = out + ("[^/]*" if text[i] == "*" else "[^/]"), i + 1
-            elif text[i] == "[" and "]" in text[i:]:
-                end = text.index("]", i)
-                out, i = out + text[i : end + 1], end + 1
-            else:
-                out, i = out + re.escape(text[i]), i + 1
-        return re.compile(out + "(?:/.*)?")
-
-    def is_ignored(self, path: str, lines: list[str]) -> bool:
-        ignored = False
-        for line in lines:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            if self.pattern_regex(line.lstrip("!")).fullmatch(path):
-                ignored = not negated
-        return ignored
-
-    def dockerignore(self, service: Path, never: list[str], needed: list[str]) -> None:
-        path = service / ".dockerignore"
-        assert path.is_file(), f"no {service.name}/.dockerignore"
-        rules = path.read_text(encoding="utf-8").splitlines()
+    def dockerignore(service: Path, never: list[str], needed: list[str]) -> None:
+        """`never` are left out of the build context, `needed` are sent (the engine's own matching)."""
+        assert (service / ".dockerignore").is_file(), f"no {service.name}/.dockerignore"
+        patterns = ignore_patterns(service)
         for name in never:
-            assert self.is_ignored(name, rules), f"{name} would be sent to the build"
+            assert excluding_pattern(name, patterns) is not None, f"{name} would be sent to the build"
         for name in needed:
-            assert not self.is_ignored(name, rules), f"{name} is ignored, but the Dockerfile copies it"
+            pattern = excluding_pattern(name, patterns)
+            assert pattern is None, f"{name} is ignored (pattern {pattern!r}), but the Dockerfile copies it"
 
     @staticmethod
     def builder_makes_a_venv(parsed: Dockerfile) -> None:
