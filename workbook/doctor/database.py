@@ -2,8 +2,9 @@
 pydantic-settings reads): a URL SQLAlchemy accepts, a SQLite folder that is writable, a PostgreSQL that
 answers, and when it does not, what runs locally (the checklist's "database connection errors").
 TEST_DATABASE_URL, which the integration tests read (and the hints tell learners to set), is checked
-the same way. `postgres://`, what hosting platforms hand out, is read as task-service's settings read
-it: as `postgresql+psycopg://`."""
+the same way. A service's URL is read as its settings read it: an HTTP service of the workbook reads
+`postgres://` and `postgresql://` (what hosting platforms hand out) as `postgresql+psycopg://`, so
+neither is a missing psycopg2 driver there. TEST_DATABASE_URL gets `postgres://` read so alone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Sequence
 
 from dotenv import dotenv_values
 
+from ..services import profile_for
 from .base import Context, Finding, Job, first_line, shown, tcp_problem, within
 
 DB_CONNECT_SECONDS = 3
@@ -24,6 +26,7 @@ PG_START = "start PostgreSQL: `pg_ctlcluster {0} {1} start` on Debian, or Docker
 
 TEST_URL, TEST_NAME = "TEST_DATABASE_URL", "test database"
 POSTGRES_ALIAS, POSTGRES_DRIVER = "postgres://", "postgresql+psycopg://"
+SERVICE_ALIASES = (POSTGRES_ALIAS, "postgresql://")  # both services' settings rewrite these
 
 
 def jobs(ctx: Context) -> list[Job]:
@@ -48,34 +51,46 @@ def check_database(ctx: Context, services: Sequence[Path]) -> list[Finding]:
     """DATABASE_URL from the environment, else from each service's .env."""
     url = ctx.env.get("DATABASE_URL", "").strip()
     if url:
-        return [check_database_url(ctx, "database", url, Path.cwd())]
+        return [check_database_url(ctx, "database", url, Path.cwd(), aliases=SERVICE_ALIASES)]
     findings = []
     for service in services:
         dotenv = service / ".env"
         value = (dotenv_values(dotenv).get("DATABASE_URL") or "") if dotenv.is_file() else ""
         if value:
-            findings.append(check_database_url(ctx, f"database: {service.name}/.env", value, service))
+            name = f"database: {service.name}/.env"
+            aliases = read_as(service)
+            findings.append(check_database_url(ctx, name, value, service, aliases=aliases))
     return findings or [
         Finding("database", "ok", "DATABASE_URL not set: the services use their SQLite default")
     ]
 
 
+def read_as(service: Path) -> tuple[str, ...]:
+    """The schemes a service's settings read as psycopg 3: its profile's framework says."""
+    return SERVICE_ALIASES if profile_for(service).framework in ("fastapi", "flask") else (POSTGRES_ALIAS,)
+
+
 def check_database_url(
-    ctx: Context, name: str, raw: str, base: Path, variable: str = "DATABASE_URL"
+    ctx: Context,
+    name: str,
+    raw: str,
+    base: Path,
+    variable: str = "DATABASE_URL",
+    aliases: tuple[str, ...] = (POSTGRES_ALIAS,),
 ) -> Finding:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    alias = raw.startswith(POSTGRES_ALIAS)
-    if alias:  # task-service's settings rewrite it so; SQLAlchemy alone would refuse it
-        raw = POSTGRES_DRIVER + raw.removeprefix(POSTGRES_ALIAS)
+    alias = next((scheme for scheme in aliases if raw.startswith(scheme)), "")
+    if alias:  # the services' settings rewrite it so; SQLAlchemy alone would refuse postgres://
+        raw = POSTGRES_DRIVER + raw.removeprefix(alias)
     try:
         url = make_url(raw)
     except ArgumentError:
         return Finding(name, "fail", f"{variable} is not a database URL", URL_EXAMPLE)
     label = url.render_as_string(hide_password=True)
     if alias:
-        label = f"{POSTGRES_ALIAS}{label.removeprefix(POSTGRES_DRIVER)} (read as {POSTGRES_DRIVER})"
+        label = f"{alias}{label.removeprefix(POSTGRES_DRIVER)} (read as {POSTGRES_DRIVER})"
     backend = url.get_backend_name()
     if backend == "sqlite":
         return check_sqlite(name, label, url.database, base)

@@ -1,7 +1,11 @@
 """Each service's Dockerfile: hadolint's findings (it reads .hadolint.yaml in the service folder) and
 what hadolint cannot see: a COPY of a file the build context lacks or `.dockerignore` leaves out (a
 build that fails either way), no USER. `.dockerignore` is matched as the engine matches it, with the
-Docker SDK's own matcher."""
+Docker SDK's own matcher.
+
+What an HTTP service's image must do comes from its profile: a HEALTHCHECK on its live path, an
+EXPOSEd port, and its framework's production server in CMD (uvicorn or gunicorn for FastAPI, gunicorn
+for Flask, never `flask run`), with gunicorn.conf.py copied when the service has one."""
 
 from __future__ import annotations
 
@@ -11,11 +15,15 @@ from pathlib import Path
 
 from docker.utils.build import PatternMatcher  # type: ignore[import-untyped]
 
-from ..dockerfile import instructions
+from ..dockerfile import instructions, read
+from ..services import Profile, profile_for
 from .base import Context, Finding, Job, Status, first_error_line, holding, per_service
 
 HADOLINT_SECONDS = 20
 SEVERITY = {"error": 0, "warning": 1, "info": 2, "style": 3}
+SERVERS = {"fastapi": ("uvicorn", "gunicorn"), "flask": ("gunicorn",)}  # production servers
+GUNICORN_CONFIG = "gunicorn.conf.py"
+Item = tuple[int, str, str, str]  # (line, code, level, message)
 
 
 def jobs(ctx: Context) -> list[Job]:
@@ -67,9 +75,61 @@ def build_context_problems(service: Path) -> list[tuple[int, str, str, str]]:
     return items
 
 
+PROFILE_FIXES = {
+    "no-HEALTHCHECK": 'add `HEALTHCHECK CMD ["python", "-c", "..."]` calling the live path with urllib',
+    "HEALTHCHECK-path": "call the live path: it answers while the database is down, so a restart cannot help",
+    "no-EXPOSE": "add `EXPOSE 8000` (the port the server binds)",
+    "server": "run the server the service is served with: `uvicorn src.main:app` (FastAPI), gunicorn (Flask)",
+    "gunicorn-config": f"add `COPY {GUNICORN_CONFIG} ./` before CMD, and let it through .dockerignore",
+}
+
+
+def profile_problems(service: Path, profile: Profile) -> list[Item]:
+    """What the image of an HTTP service of a known framework lacks: its health check, its port,
+    its framework's production server (and gunicorn's configuration, when the service has one)."""
+    servers = SERVERS.get(profile.framework)
+    final = read(service / "Dockerfile").final
+    if not profile.is_http or servers is None or final is None:
+        return []
+    items: list[Item] = []
+    check = final.healthcheck
+    if check is None or check.disabled:
+        message = (
+            f"no HEALTHCHECK: the engine cannot tell a hung service from a live one ({profile.live_path})"
+        )
+        items.append((final.from_line, "no-HEALTHCHECK", "warning", message))
+    elif profile.live_path not in check.rest:
+        message = f"the HEALTHCHECK does not call {profile.live_path}, the check that needs no database"
+        items.append((check.line, "HEALTHCHECK-path", "warning", message))
+    if final.exposed_port is None:
+        items.append(
+            (final.from_line, "no-EXPOSE", "warning", "no EXPOSE: which port the service listens on")
+        )
+    starts = [i for i in final.instructions if i.keyword in ("CMD", "ENTRYPOINT")]
+    words = " ".join(" ".join(i.operands) for i in starts).split()
+    line = starts[-1].line if starts else final.from_line
+    if not any(word.rsplit("/", 1)[-1] in servers for word in words):
+        wanted = " or ".join(servers)
+        dev = " (`flask run` is the development server)" if "flask" in words else ""
+        message = f"CMD does not start {wanted}, {profile.framework}'s production server{dev}"
+        items.append((line, "server", "warning", message))
+    elif (
+        "gunicorn" in words
+        and (service / GUNICORN_CONFIG).is_file()
+        and not any(
+            source.strip("./") in ("", GUNICORN_CONFIG) for c in final.all("COPY") for source in c.sources
+        )
+    ):
+        message = (
+            f"{GUNICORN_CONFIG} is not copied: gunicorn runs on its defaults (127.0.0.1, one sync worker)"
+        )
+        items.append((line, "gunicorn-config", "warning", message))
+    return items
+
+
 def check_dockerfile(ctx: Context, service: Path) -> Finding:
     name = f"Dockerfile: {service.name}"
-    items = build_context_problems(service)
+    items = build_context_problems(service) + profile_problems(service, profile_for(service))
     hadolint = ctx.which("hadolint")
     if hadolint:
         outcome = ctx.command([hadolint, "--no-color", "-f", "json", "Dockerfile"], HADOLINT_SECONDS, service)
@@ -94,6 +154,7 @@ def check_dockerfile(ctx: Context, service: Path) -> Finding:
         )
     if any(item[1] == "no-USER" for item in items):
         fixes.append("add a non-root user: `RUN useradd --uid 10001 app` then `USER 10001:10001`")
+    fixes += [PROFILE_FIXES[code] for code in dict.fromkeys(i[1] for i in items) if code in PROFILE_FIXES]
     if any(item[1].startswith(("DL", "SC")) for item in items):
         rules = "https://github.com/hadolint/hadolint/wiki/<code>"
         fixes.append(f"each rule: {rules}; all: `cd {service.name} && hadolint Dockerfile`")

@@ -49,6 +49,7 @@ def check_pythonpath(ctx: Context) -> Finding:
     status: Status = "fail" if any(problem[0] == "fail" for _, problem in found) else "warn"
     fix = (
         "unset PYTHONPATH (`unset PYTHONPATH`): run each service from its own folder, as "
-        "`python -m pytest` and `python -m uvicorn src.main:app` (then `src` is that service's)"
+        "`python -m pytest`, and `python -m uvicorn src.main:app` (FastAPI) or `python -m src` (Flask,"
+        " gunicorn): then `src` is that service's"
     )
     return Finding(NAME, status, listed([problem[1] for _, problem in found]), fix)
