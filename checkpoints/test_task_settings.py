@@ -44,11 +44,13 @@ def test_environment_names(settings_module, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "sqlite:///from-env.db")
     monkeypatch.setenv("OTEL_SERVICE_NAME", "tasks-from-env")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.25")
     settings = settings_module.Settings()
     assert settings.db_pool_size == 7 and settings.log_level == "DEBUG"
     assert settings.database_url.get_secret_value() == "sqlite:///from-env.db"
     assert settings.otel_service_name == "tasks-from-env"
     assert settings.otel_exporter_otlp_endpoint == "http://collector:4318"
+    assert settings.otel_sample_ratio == 0.25
 
 
 def test_dotenv_file_read_and_environment_wins(settings_module, monkeypatch, tmp_path):

@@ -2,7 +2,8 @@
 
 Spans for the route and for its SQL, parented in one trace; the service's resource; health checks
 left out; OTLP export only when an endpoint is configured (batched), the console on request; JSON
-log lines that carry the request's trace id; and the doctor's warning about a dead collector."""
+log lines that carry the request's trace id; a parent-based ratio sampler whose unrecorded requests
+keep their trace id; and the doctor's warning about a dead collector."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class Service:
             "database_url": f"sqlite:///{self.folder / 'tasks.db'}",
             "environment": "test",
             "otel_exporter_otlp_endpoint": None,
+            "otel_sample_ratio": 1.0,  # every request recorded, unless a check samples
         }
         fields.update(overrides)
         return self.main.create_app(self.settings_module.Settings(**fields))
@@ -197,6 +199,76 @@ def test_log_line_carries_the_trace_id(service: Service) -> None:
     assert carrying, f"no log line carries the request's trace id {trace_id}; lines: {lines[:4]}"
     assert all(line.get("span_id") in span_ids for line in carrying), carrying
     assert any(TASKS in json.dumps(line) for line in carrying), "no line names the request's path"
+
+
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def traceparent(flags: str) -> dict[str, str]:
+    return {"traceparent": f"00-{CALLER_TRACE}-00f067aa0ba902b7-{flags}"}
+
+
+def test_sampler_records_the_ratio_of_new_traces(service: Service) -> None:
+    """otel_sample_ratio decides which new traces are recorded: 0 none, 1 all, 0.5 some of them"""
+    _, none = request(service.app(otel_sample_ratio=0.0), "GET", TASKS)
+    assert not none, f"otel_sample_ratio=0 still recorded {[s.name for s in none]}"
+    _, every = request(service.app(otel_sample_ratio=1.0), "GET", TASKS)
+    assert server_span(every), "otel_sample_ratio=1 recorded no SERVER span"
+    from fastapi.testclient import TestClient
+
+    app = service.app(otel_sample_ratio=0.5)
+    exporter = record_spans(app)
+    with TestClient(app) as client:
+        exporter.clear()
+        for _ in range(60):
+            client.get(TASKS)
+    servers = [s for s in exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert 5 <= len(servers) <= 55, f"otel_sample_ratio=0.5 recorded {len(servers)} of 60 requests"
+
+
+def test_sampler_follows_the_caller(service: Service) -> None:
+    """a request with a traceparent keeps the caller's decision, and its SQL spans follow it"""
+    _, kept = request(
+        service.app(otel_sample_ratio=0.0),
+        "POST",
+        TASKS,
+        json={"title": "t"},
+        headers=traceparent("01"),
+    )
+    server = server_span(kept)
+    assert format(server.context.trace_id, "032x") == CALLER_TRACE
+    assert any(s.kind == SpanKind.CLIENT for s in kept), "the recorded request lost its SQL spans"
+    _, dropped = request(
+        service.app(otel_sample_ratio=1.0),
+        "POST",
+        TASKS,
+        json={"title": "t"},
+        headers=traceparent("00"),
+    )
+    assert not dropped, f"the caller did not record its trace, yet we recorded {[s.name for s in dropped]}"
+
+
+def test_unrecorded_request_keeps_its_trace_id(service: Service) -> None:
+    """a request that is not recorded still has a trace id: in X-Trace-Id and in its log lines"""
+    app = service.app(otel_sample_ratio=0.0)
+    (response, spans), lines = logged_while(lambda: request(app, "POST", TASKS, json={"title": "t"}))
+    assert response.status_code == 201 and not spans
+    trace_id = response.headers.get("X-Trace-Id", "")
+    assert len(trace_id) == 32 and int(trace_id, 16), f"X-Trace-Id {trace_id!r} is not a trace id"
+    carrying = [line for line in lines if isinstance(line, dict) and line.get("trace_id") == trace_id]
+    assert carrying, f"no log line carries the unrecorded request's trace id; lines: {lines[:4]}"
+    (answer, _), _ = logged_while(lambda: request(app, "GET", TASKS, headers=traceparent("00")))
+    assert answer.headers.get("X-Trace-Id") == CALLER_TRACE, "X-Trace-Id is not the caller's trace id"
+
+
+def test_standard_sampler_variable_wins(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_TRACES_SAMPLER, when set, chooses the sampler (the SDK builds it), whatever the ratio"""
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    _, spans = request(service.app(otel_sample_ratio=1.0), "GET", TASKS)
+    assert not spans, "OTEL_TRACES_SAMPLER=always_off, yet spans were recorded"
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    _, spans = request(service.app(otel_sample_ratio=0.0), "GET", TASKS)
+    assert spans, "OTEL_TRACES_SAMPLER=always_on, yet no span was recorded"
 
 
 def test_no_ids_outside_a_span(load_service: LoadService) -> None:
@@ -351,7 +423,11 @@ def test_console_exporter_on_request(service: Service, monkeypatch: pytest.Monke
 def test_doctor_reports_unreachable_collector(tmp_path: Path, closed_port: Callable[[], int]) -> None:
     """`make doctor` fails on an OTLP endpoint that nothing listens at"""
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "WORKBOOK_SERVICES_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "WORKBOOK_SERVICES_DIR": str(tmp_path),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "workbook", "doctor"],
         cwd=repo_root(),
@@ -399,7 +475,16 @@ def test_server_log_is_json(service: Service, closed_port: Callable[[], int]) ->
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{service.folder / 'served.db'}"}
     env.pop("TASK_SERVICE_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "src.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=services_root() / "task-service",
         env=env,
         stdout=subprocess.PIPE,
@@ -432,4 +517,7 @@ def test_server_log_is_json(service: Service, closed_port: Callable[[], int]) ->
             plain.append(line)
     assert not plain, f"{len(plain)} of {len(lines)} lines are not JSON, e.g.: " + " | ".join(plain[:3])
     loggers = {json.loads(line).get("logger") for line in lines}
-    assert {"uvicorn.error", "uvicorn.access"} <= loggers, f"uvicorn's lines are missing: loggers {loggers}"
+    assert {
+        "uvicorn.error",
+        "uvicorn.access",
+    } <= loggers, f"uvicorn's lines are missing: loggers {loggers}"
