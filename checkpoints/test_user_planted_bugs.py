@@ -48,8 +48,12 @@ def test_catches(results: Results, mutation: Mutation) -> None:
     """your tests catch a planted bug: {mutation.bug}"""
     mutant = next(m for m in results.mutants.values() if m.mutation is mutation)
     assert mutant.planted, mutant.problem
-    assert mutant.run is not None and mutant.run.returncode in (0, 1), (
-        f"the tests did not run on the mutant ({mutant.run.summary() if mutant.run else 'no run'}):\n"
-        + (mutant.run.tail() if mutant.run else "")
+    assert mutant.run is not None and mutant.run.returncode in (
+        0,
+        1,
+    ), f"the tests did not run on the mutant ({mutant.run.summary() if mutant.run else 'no run'}):\n" + (
+        mutant.run.tail() if mutant.run else ""
     )
-    assert mutant.caught, f"planted bug: {mutation.bug} ({mutation.path}); every test still passed:\n{mutant.diff}"
+    assert (
+        mutant.caught
+    ), f"planted bug: {mutation.bug} ({mutation.path}); every test still passed:\n{mutant.diff}"

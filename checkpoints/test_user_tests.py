@@ -48,7 +48,7 @@ def test_the_next_test_starts_from_empty_tables(client):
     assert left == 0, f"{left} user(s) the previous test committed are still there"
 '''
 # Planted next to the learner's e2e tests: the live server is a gunicorn process.
-SERVER_PROBE = '''"""The user-tests checkpoint's probe of the live_server fixture (not part of the service)."""
+SERVER_PROBE = '''"""The user-tests checkpoint's probe of live_server (not part of the service)."""
 
 import httpx
 
@@ -135,7 +135,9 @@ def test_duplicate_email_test_catches_a_missing_index(
     args = ("-q", "tests/unit/test_users.py", "-k", "duplicate")
     service = service_dir(SERVICE)
     correct = run_pytest(copy_service(service, tmp_path / "correct"), *args, timeout=120)
-    assert correct.outcomes, f"no test in tests/unit/test_users.py has 'duplicate' in its name:\n{correct.tail()}"
+    assert (
+        correct.outcomes
+    ), f"no test in tests/unit/test_users.py has 'duplicate' in its name:\n{correct.tail()}"
     assert correct.passed, f"it fails on your own code ({correct.summary()}):\n{correct.tail()}"
     mutant = copy_service(service, tmp_path / "mutant")
     plant(USER_SERVICE["duplicate-email"], mutant)
