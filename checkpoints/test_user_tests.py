@@ -53,11 +53,24 @@ SERVER_PROBE = '''"""The user-tests checkpoint's probe of live_server (not part 
 import httpx
 
 
+URLS = []
+
+
 def test_the_server_is_gunicorn(live_server):
+    URLS.append(live_server)
     answer = httpx.get(f"{live_server}/health/live", timeout=5)
     assert answer.status_code == 200, f"{live_server}/health/live answered {answer.status_code}"
     server = answer.headers.get("server", "")
     assert server.startswith("gunicorn"), f"the Server header is {server!r}, not gunicorn's"
+
+
+def test_the_server_is_stopped_after_its_test():
+    assert URLS, "the previous test got no live_server"
+    try:
+        httpx.get(f"{URLS[0]}/health/live", timeout=2)
+    except httpx.TransportError:
+        return
+    raise AssertionError(f"{URLS[0]} still answers after its test: stop gunicorn in live_server's teardown")
 '''
 
 
