@@ -36,7 +36,7 @@ TIMEOUT_FACTOR, TIMEOUT_FLOOR = 4, 120
 WORKERS = 2
 # Checkpoints whose checks use one shared thing (the PostgreSQL database the learner's suite runs on,
 # the image tag and container the export builds): two variants at once would fail each other.
-SERIAL = ("task-tests", "task-shipped")
+SERIAL = ("task-tests", "task-shipped", "user-tests", "user-docker")
 
 
 class EquivalentTableError(UserError, ValueError):
