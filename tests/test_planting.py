@@ -186,6 +186,13 @@ def test_patch_stores_the_null_but_answers_the_old_value():
     assert answer.description == "new"  # type: ignore[attr-defined]
 
 
+def test_patch_answers_the_null_but_keeps_the_old_value():
+    planted = TASK_SERVICE["patch-null-unsaved"].plant(ANSWERING)
+    answer, namespace = run_planted(planted, "update_task(TaskUpdate(description=None), 1, None)")
+    assert namespace["STORED"] == {"description": "old"}
+    assert answer.description is None  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("name", "items", "total"), [("status-items", ["done", "todo"], 1), ("status-total", ["done"], 2)]
 )

@@ -202,6 +202,17 @@ def patch_answers_old_value_for_null(source: str) -> str:
     )
 
 
+def patch_answers_null_but_keeps_the_value(source: str) -> str:
+    """PATCH {"description": null} answers the null but stores nothing: the nulls sent are dropped
+    before the update and put back into the answer, so only a test that reads the database sees it."""
+    planted = rewrite_answer(source, _patch_body(source)[0], [
+        "return planted_answer.model_copy(update=dict.fromkeys(planted_nulls))"
+    ])  # fmt: skip
+    function, name = _patch_body(planted)
+    nulls = f"planted_nulls = [f for f in {name}.model_fields_set if getattr({name}, f) is None]  # planted"
+    return insert_before(patch_ignores_null(planted), first_statement(function), nulls)
+
+
 def _filtered_list(source: str, keep: str) -> str:
     """GET /tasks?status=... answers the unfiltered list's `keep` (its items or its total) in place of
     the filtered one's: the route asks itself again without the status."""
@@ -265,6 +276,11 @@ TASK_SERVICE: dict[str, Mutation] = {
         "src/api/routes.py",
         "PATCH stores a null but answers the old value",
         patch_answers_old_value_for_null,
+    ),
+    "patch-null-unsaved": Mutation(
+        "src/api/routes.py",
+        "PATCH answers a null but keeps the old value stored",
+        patch_answers_null_but_keeps_the_value,
     ),
     "empty-title": Mutation(
         "src/models/task.py",
