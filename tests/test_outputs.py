@@ -48,6 +48,7 @@ def test_a_failing_checkpoint_stores_nothing(tmp_path, outcome, more, problem):
         "%load_ext workbook",
         FAKE_RUN.format(outcome=outcome, more=more),
         "%checkpoint environment",
+        "# A markdown cell: no checkpoint in it",
     )
     before = notebook.read_bytes()
     with pytest.raises(FailingCheckpointError, match="nothing stored") as raised:
