@@ -193,6 +193,18 @@ def test_patch_answers_the_null_but_keeps_the_old_value():
     assert answer.description is None  # type: ignore[attr-defined]
 
 
+def test_a_patch_sending_a_null_empties_the_tags():
+    source = ANSWERING.replace(
+        "    description: str | None = None\n",
+        "    description: str | None = None\n    tags: list[str] | None = None\n",
+    )
+    planted = TASK_SERVICE["patch-null-tags"].plant(source)
+    _, namespace = run_planted(planted, "update_task(TaskUpdate(description=None), 1, None)")
+    assert namespace["STORED"] == {"description": None, "tags": []}
+    _, namespace = run_planted(planted, "update_task(TaskUpdate(description='new'), 1, None)")
+    assert namespace["STORED"] == {"description": "new"}
+
+
 @pytest.mark.parametrize(
     ("name", "items", "total"), [("status-items", ["done", "todo"], 1), ("status-total", ["done"], 2)]
 )

@@ -213,6 +213,17 @@ def patch_answers_null_but_keeps_the_value(source: str) -> str:
     return insert_before(patch_ignores_null(planted), first_statement(function), nulls)
 
 
+def patch_null_empties_the_tags(source: str) -> str:
+    """A PATCH that sends a null also empties the tags, a field it left out: only a test that checks
+    what the PATCH should leave alone sees it."""
+    function, name = _patch_body(source)
+    sent = f"{name}.model_dump(exclude_unset=True)"
+    emptied = f'{name} = type({name}).model_validate({{**{sent}, "tags": []}})'
+    return insert_before(
+        source, first_statement(function), f"if None in {sent}.values(): {emptied}  # planted"
+    )
+
+
 def _filtered_list(source: str, keep: str) -> str:
     """GET /tasks?status=... answers the unfiltered list's `keep` (its items or its total) in place of
     the filtered one's: the route asks itself again without the status."""
@@ -281,6 +292,11 @@ TASK_SERVICE: dict[str, Mutation] = {
         "src/api/routes.py",
         "PATCH answers a null but keeps the old value stored",
         patch_answers_null_but_keeps_the_value,
+    ),
+    "patch-null-tags": Mutation(
+        "src/api/routes.py",
+        "PATCH sending a null also empties the tags",
+        patch_null_empties_the_tags,
     ),
     "empty-title": Mutation(
         "src/models/task.py",
