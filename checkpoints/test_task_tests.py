@@ -1,8 +1,11 @@
 """Checkpoint task-tests (notebook 10, step 2.10): the learner's own test suite, layer by layer.
 
 It runs the learner's tests in a copy of task-service: every layer exists and passes, the layer
-markers follow the folders, and the integration tests really need PostgreSQL. Coverage is
-notebook 11's checkpoint, planted bugs notebook 12's."""
+markers follow the folders, and the integration tests really need PostgreSQL. Passing on correct
+code is half of a test's job: each test an exercise asks for must also fail on the bugs planted for
+it (workbook.planting), so a test that checks less than its instruction says is caught here, in
+its own notebook. Coverage is notebook 11's checkpoint, the whole suite against planted bugs
+notebook 12's."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from workbook.planting import copy_service
+from workbook.planting import LIST_STATUS, TASK_SERVICE, Mutant, Mutation, copy_service, run_mutants
 from workbook.suites import LAYERS, SuiteRun, run_pytest
 
 SERVICE = "task-service"
@@ -67,6 +70,18 @@ def test_the_next_test_starts_from_empty_tables(db_session):
 '''
 
 
+# Each exercise's test and the bugs it must catch, one per thing its instruction says to check: the
+# title's both bounds; only the done task listed, and the total counting only it.
+BUGS = {**TASK_SERVICE, **LIST_STATUS}
+HELD_TO: dict[str, tuple[str, ...]] = {
+    "tests/unit/test_models.py::test_title_bounds": ("empty-title", "long-title"),
+    "tests/unit/test_routes.py::test_list_filters_by_status": ("status", "status-items", "status-total"),
+}
+NODES = {test.split("::")[-1]: test for test in HELD_TO}  # the function's name -> its pytest id
+HELD = [(test.split("::")[-1], BUGS[name]) for test, names in HELD_TO.items() for name in names]
+HELD_IDS = [name for names in HELD_TO.values() for name in names]
+
+
 @dataclass
 class Results:
     baseline: SuiteRun
@@ -89,6 +104,19 @@ def results(
             run_pytest, dead_folder, "-q", "tests/integration", env={"TEST_DATABASE_URL": dead_url}
         )
         yield Results(baseline.result(), dead.result())
+
+
+@pytest.fixture(scope="session")
+def planted(
+    service_dir: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Mutant]]:
+    """Each exercise's test alone, on a copy of the service with each of its bugs planted."""
+    scratch = tmp_path_factory.mktemp("held-to")
+    runs = {}
+    for index, (test, names) in enumerate(HELD_TO.items()):
+        bugs = {name: BUGS[name] for name in names}
+        runs[test] = run_mutants(service_dir(SERVICE), scratch / str(index), bugs, args=("-q", test))
+    return runs
 
 
 def layer_passes(results: Results, layer: str) -> None:
@@ -173,3 +201,24 @@ def test_integration_tests_need_postgresql(results: Results) -> None:
 def test_e2e_tests_pass(results: Results) -> None:
     """the e2e tests pass"""
     layer_passes(results, "e2e")
+
+
+@pytest.mark.parametrize(("test", "mutation"), HELD, ids=HELD_IDS)
+def test_exercise_test_catches(
+    results: Results, planted: dict[str, dict[str, Mutant]], test: str, mutation: Mutation
+) -> None:
+    """{test} fails on a planted bug: {mutation.bug}"""
+    node = NODES[test]
+    outcomes = {
+        case: outcome
+        for case, outcome in results.baseline.outcomes.items()
+        if case == node or case.startswith(f"{node}[")
+    }
+    assert outcomes, f"{node} did not run: write it in the notebook's cell"
+    failing = sorted(case for case, outcome in outcomes.items() if outcome != "passed")
+    assert not failing, f"{test} fails on your own code: fix that first ({failing})"
+    mutant = next(m for m in planted[node].values() if m.mutation is mutation)
+    assert mutant.planted, mutant.problem
+    assert (
+        mutant.caught
+    ), f"planted bug: {mutation.bug} ({mutation.path}); {test} still passed:\n{mutant.diff}"

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from workbook import planting
-from workbook.planting import TASK_SERVICE, CannotPlant, Mutation, plant, run_mutant, run_mutants
+from workbook.planting import (
+    LIST_STATUS,
+    TASK_SERVICE,
+    CannotPlant,
+    Mutation,
+    plant,
+    run_mutant,
+    run_mutants,
+)
 
 ROUTES = '''
 from typing import Annotated
@@ -112,6 +121,110 @@ def test_an_empty_title_is_accepted_also_where_a_pattern_refuses_blanks():
     exec(TASK_SERVICE["empty-title"].plant(guarded), namespace)
     model = type("M", (BaseModel,), {"__annotations__": {"title": namespace["Title"]}})
     assert model(title="").title == ""
+
+
+# Async routes that answer Pydantic models, as task-service's do; the router only marks them.
+ANSWERING = '''
+from pydantic import BaseModel
+
+
+class router:
+    get = patch = staticmethod(lambda path, **options: lambda function: function)
+
+
+class TaskUpdate(BaseModel):
+    description: str | None = None
+
+
+class Answer(BaseModel):
+    description: str | None
+
+
+class Page(BaseModel):
+    items: list[str]
+    total: int
+
+
+STORED = {"description": "old"}
+TASKS = ["done", "todo"]
+
+
+@router.get("/{task_id}")
+async def get_task(task_id: int, db: object) -> Answer:
+    return Answer(description=STORED["description"])
+
+
+@router.patch("/{task_id}")
+async def update_task(payload: TaskUpdate, task_id: int, db: object) -> Answer:
+    """Change only the fields sent."""
+    STORED.update(payload.model_dump(exclude_unset=True))
+    return Answer(description=STORED["description"])
+
+
+@router.get("")
+async def list_tasks(db: object, status_filter: str | None = None) -> Page:
+    rows = [task for task in TASKS if status_filter in (None, task)]
+    return Page(
+        items=rows,
+        total=len(rows),
+    )
+'''
+
+
+def run_planted(source: str, call: str) -> tuple[object, dict]:
+    namespace: dict = {}
+    exec(compile(source, "<planted>", "exec"), namespace)
+    return asyncio.run(eval(call, namespace)), namespace
+
+
+def test_patch_stores_the_null_but_answers_the_old_value():
+    planted = TASK_SERVICE["patch-null-answer"].plant(ANSWERING)
+    answer, namespace = run_planted(planted, "update_task(TaskUpdate(description=None), 1, None)")
+    assert namespace["STORED"] == {"description": None}
+    assert answer.description == "old"  # type: ignore[attr-defined]
+    answer, _ = run_planted(planted, "update_task(TaskUpdate(description='new'), 1, None)")
+    assert answer.description == "new"  # type: ignore[attr-defined]
+
+
+def test_patch_answers_the_null_but_keeps_the_old_value():
+    planted = TASK_SERVICE["patch-null-unsaved"].plant(ANSWERING)
+    answer, namespace = run_planted(planted, "update_task(TaskUpdate(description=None), 1, None)")
+    assert namespace["STORED"] == {"description": "old"}
+    assert answer.description is None  # type: ignore[attr-defined]
+
+
+def test_a_patch_sending_a_null_empties_the_tags():
+    source = ANSWERING.replace(
+        "    description: str | None = None\n",
+        "    description: str | None = None\n    tags: list[str] | None = None\n",
+    )
+    planted = TASK_SERVICE["patch-null-tags"].plant(source)
+    _, namespace = run_planted(planted, "update_task(TaskUpdate(description=None), 1, None)")
+    assert namespace["STORED"] == {"description": None, "tags": []}
+    _, namespace = run_planted(planted, "update_task(TaskUpdate(description='new'), 1, None)")
+    assert namespace["STORED"] == {"description": "new"}
+
+
+@pytest.mark.parametrize(
+    ("name", "items", "total"), [("status-items", ["done", "todo"], 1), ("status-total", ["done"], 2)]
+)
+def test_half_of_the_status_filter_is_forgotten(name, items, total):
+    planted = LIST_STATUS[name].plant(ANSWERING)
+    page, _ = run_planted(planted, "list_tasks(None, 'done')")
+    assert (page.items, page.total) == (items, total)  # type: ignore[attr-defined]
+    page, _ = run_planted(planted, "list_tasks(None)")
+    assert (page.items, page.total) == (["done", "todo"], 2)  # type: ignore[attr-defined]
+
+
+def test_answers_are_rewritten_only_where_the_route_ends_in_a_return():
+    with pytest.raises(CannotPlant, match="a `return ...` that ends list_tasks"):
+        LIST_STATUS["status-items"].plant(ANSWERING.replace("    return Page(", "    Page("))
+    with pytest.raises(CannotPlant, match=r"parameters \['db'\]"):
+        TASK_SERVICE["patch-null-answer"].plant(
+            ANSWERING.replace(
+                'task_id: int, db: object) -> Answer:\n    """', 'task_id: int) -> Answer:\n    """'
+            )
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,32 @@
 """`make outputs`: refresh solution notebooks' stored outputs. Each runs headless, into a scratch
-services root laid out as the notebooks before it leave it, and its outputs are written back in place."""
+services root laid out as the notebooks before it leave it, and its outputs are written back in place.
+
+A solution notebook's checkpoint must pass: one that fails is a broken reference, and storing its
+output would make the replay expect the failure. Then nothing is written, and the error says which
+checkpoint failed and which of its checks."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from . import record
 from .cells import ordered_notebooks, writes_before
 from .errors import UserError
 from .paths import solutions_dir
 from .writer import write_all
 
 CELL_TIMEOUT_SECONDS = 600
+CHECKPOINT_LINE = re.compile(r"^%checkpoint\s+(\S+)\s*$", re.MULTILINE)
+
+
+class FailingCheckpointError(UserError):
+    """A solution notebook's checkpoint cell did not pass: its outputs are not stored."""
 
 
 def chosen(names: list[str], onward: bool = False) -> list[Path]:
@@ -34,6 +45,23 @@ def chosen(names: list[str], onward: bool = False) -> list[Path]:
     return picked
 
 
+def failed_checkpoints(nb: nbformat.NotebookNode, progress: record.Progress) -> list[str]:
+    """One line per `%checkpoint` cell whose run the progress record does not show passing."""
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for checkpoint in CHECKPOINT_LINE.findall(cell.source):
+            result = progress.checkpoints.get(checkpoint)
+            if result is None:
+                problems.append(f"cell {cell.get('id')}: checkpoint {checkpoint} recorded no result")
+            elif not result.passed:
+                failed = sorted(name for name, outcome in result.checks.items() if outcome != "passed")
+                which = ", ".join(failed) or "no check ran"
+                problems.append(f"cell {cell.get('id')}: checkpoint {checkpoint} failed ({which})")
+    return problems
+
+
 def execute_in_place(notebook: Path) -> None:
     nb = nbformat.read(notebook, as_version=4)
     saved = {key: os.environ.get(key) for key in ("WORKBOOK_SERVICES_DIR", "WORKBOOK_STATE_DIR")}
@@ -50,12 +78,18 @@ def execute_in_place(notebook: Path) -> None:
                 kernel_name="python3",
                 resources={"metadata": {"path": str(notebook.parent)}},
             ).execute()
+            problems = failed_checkpoints(nb, record.load())  # the kernel's record, in the scratch state
         finally:
             for key, value in saved.items():
                 if value is None:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+    if problems:
+        raise FailingCheckpointError(
+            f"{notebook.name}: nothing stored, a solution notebook's checkpoint must pass: "
+            + "; ".join(problems)
+        )
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, notebook)

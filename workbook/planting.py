@@ -119,7 +119,7 @@ def delete_deletes_nothing(source: str) -> str:
     return "".join(lines)
 
 
-def status_filter_ignored(source: str) -> str:
+def _status_filter(source: str) -> tuple[ast.FunctionDef, str]:
     function = route(ast.parse(source), "get", collection=True)
     name = argument(
         function,
@@ -127,6 +127,11 @@ def status_filter_ignored(source: str) -> str:
         or re.search(r"alias\s*=\s*['\"]status['\"]", described) is not None,
         'the status filter (named status, or with alias="status")',
     )
+    return function, name
+
+
+def status_filter_ignored(source: str) -> str:
+    function, name = _status_filter(source)
     return insert_before(source, first_statement(function), f"{name} = None  # planted")
 
 
@@ -150,6 +155,85 @@ def patch_ignores_null(source: str) -> str:
     function, name = _patch_body(source)
     rebuilt = f"type({name}).model_validate({name}.model_dump(exclude_unset=True, exclude_none=True))"
     return insert_before(source, first_statement(function), f"{name} = {rebuilt}  # planted")
+
+
+def _parameters(function: ast.FunctionDef) -> list[str]:
+    return [arg.arg for arg in function.args.args + function.args.kwonlyargs]
+
+
+def call_route(function: ast.FunctionDef, **overrides: str) -> str:
+    """A call of the route function itself, each parameter passed by name (overrides: name -> code)."""
+    wait = "await " if isinstance(function, ast.AsyncFunctionDef) else ""
+    arguments = ", ".join(f"{name}={overrides.get(name, name)}" for name in _parameters(function))
+    return f"{wait}{function.name}({arguments})"
+
+
+def rewrite_answer(source: str, function: ast.FunctionDef, then: list[str]) -> str:
+    """The route's final `return <answer>` becomes `planted_answer = <answer>` followed by `then`
+    (lines that end in a return): the bug is in what the client is told, not in what is stored."""
+    last = function.body[-1]
+    if not isinstance(last, ast.Return) or last.value is None or last.end_lineno is None:
+        raise CannotPlant(f"a `return ...` that ends {function.name}()")
+    lines = source.splitlines(keepends=True)
+    first = lines[last.lineno - 1]
+    indent = first[: len(first) - len(first.lstrip())]
+    answer = ast.get_source_segment(source, last.value)
+    planted = [f"{indent}planted_answer = ({answer})  # planted\n", *(f"{indent}{line}\n" for line in then)]
+    lines[last.lineno - 1 : last.end_lineno] = planted
+    return "".join(lines)
+
+
+def patch_answers_old_value_for_null(source: str) -> str:
+    """PATCH {"description": null} stores the null but answers the description it had: only a test
+    that reads the answer (not only the database) sees it."""
+    tree = ast.parse(source)
+    function, name = _patch_body(source)
+    read = route(tree, "get", collection=False)
+    missing = sorted(set(_parameters(read)) - set(_parameters(function)))
+    if missing:
+        raise CannotPlant(f"the GET /{{id}} route's parameters {missing} among the PATCH route's")
+    planted = rewrite_answer(source, function, [
+        f"return planted_answer.model_copy(update={{field: getattr(planted_before, field) for field in "
+        f"{name}.model_fields_set if getattr({name}, field) is None}})"
+    ])  # fmt: skip
+    function, _ = _patch_body(planted)
+    return insert_before(
+        planted, first_statement(function), f"planted_before = {call_route(read)}  # planted"
+    )
+
+
+def patch_answers_null_but_keeps_the_value(source: str) -> str:
+    """PATCH {"description": null} answers the null but stores nothing: the nulls sent are dropped
+    before the update and put back into the answer, so only a test that reads the database sees it."""
+    planted = rewrite_answer(source, _patch_body(source)[0], [
+        "return planted_answer.model_copy(update=dict.fromkeys(planted_nulls))"
+    ])  # fmt: skip
+    function, name = _patch_body(planted)
+    nulls = f"planted_nulls = [f for f in {name}.model_fields_set if getattr({name}, f) is None]  # planted"
+    return insert_before(patch_ignores_null(planted), first_statement(function), nulls)
+
+
+def patch_null_empties_the_tags(source: str) -> str:
+    """A PATCH that sends a null also empties the tags, a field it left out: only a test that checks
+    what the PATCH should leave alone sees it."""
+    function, name = _patch_body(source)
+    sent = f"{name}.model_dump(exclude_unset=True)"
+    emptied = f'{name} = type({name}).model_validate({{**{sent}, "tags": []}})'
+    return insert_before(
+        source, first_statement(function), f"if None in {sent}.values(): {emptied}  # planted"
+    )
+
+
+def _filtered_list(source: str, keep: str) -> str:
+    """GET /tasks?status=... answers the unfiltered list's `keep` (its items or its total) in place of
+    the filtered one's: the route asks itself again without the status."""
+    function, name = _status_filter(source)
+    return rewrite_answer(source, function, [
+        f"if {name} is not None:",
+        f"    planted_unfiltered = {call_route(function, **{name: 'None'})}",
+        f"    planted_answer = planted_answer.model_copy(update={{{keep!r}: planted_unfiltered.{keep}}})",
+        "return planted_answer",
+    ])  # fmt: skip
 
 
 def title_keyword(source: str, keyword: str, change: Callable[[str], str]) -> str:
@@ -199,6 +283,21 @@ TASK_SERVICE: dict[str, Mutation] = {
     "patch-null": Mutation(
         "src/api/routes.py", "PATCH ignores a null: a field sent as null keeps its value", patch_ignores_null
     ),
+    "patch-null-answer": Mutation(
+        "src/api/routes.py",
+        "PATCH stores a null but answers the old value",
+        patch_answers_old_value_for_null,
+    ),
+    "patch-null-unsaved": Mutation(
+        "src/api/routes.py",
+        "PATCH answers a null but keeps the old value stored",
+        patch_answers_null_but_keeps_the_value,
+    ),
+    "patch-null-tags": Mutation(
+        "src/api/routes.py",
+        "PATCH sending a null also empties the tags",
+        patch_null_empties_the_tags,
+    ),
     "empty-title": Mutation(
         "src/models/task.py",
         "an empty title is accepted",
@@ -211,6 +310,19 @@ TASK_SERVICE: dict[str, Mutation] = {
     ),
 }
 
+# Half of a status filter: notebook 10's test of the filter must check the items and the total.
+LIST_STATUS: dict[str, Mutation] = {
+    "status-items": Mutation(
+        "src/api/routes.py",
+        "GET /tasks?status=... counts the filtered tasks but lists every task",
+        lambda source: _filtered_list(source, "items"),
+    ),
+    "status-total": Mutation(
+        "src/api/routes.py",
+        "GET /tasks?status=... lists the filtered tasks but counts every task",
+        lambda source: _filtered_list(source, "total"),
+    ),
+}
 
 # --- running mutants ------------------------------------------------------------------------------
 
