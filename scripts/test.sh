@@ -42,10 +42,11 @@ step "learner notebooks are fresh" .venv/bin/python -m workbook notebooks --chec
 step "replay: solutions under nbval" .venv/bin/python -m workbook replay --workers 2
 step "checkpoints: pass on solutions, fail on learner code" .venv/bin/python -m workbook prove
 # A fixed sample of wrong answers per checkpoint: every sampled wrong variant must be rejected.
-# Left out: each variant of task-tests replays the learner's suite and each of task-shipped builds an
-# image (about 2 minutes per checkpoint here); `make wrong-answers CP=...` measures them.
+# Left out: each variant of task-tests and user-tests replays the learner's whole suite on PostgreSQL,
+# one at a time, and each of task-shipped builds an image (about 2 minutes per checkpoint here);
+# `make wrong-answers CP=...` measures them.
 step "checkpoints: wrong answers, a fixed sample" .venv/bin/python -m workbook wrong-answers --sample 2 --require \
-  --skip task-tests --skip task-shipped
+  --skip task-tests --skip task-shipped --skip user-tests
 step "services: their own test suites (PostgreSQL required) and linters" scripts/service-suites.sh
 step "gates: every HTTP service fuzzed, loaded and broken on purpose" make --no-print-directory gates
 if grep -qE '%%service [a-z0-9-]+ Dockerfile' solutions/*.ipynb; then
