@@ -3,7 +3,7 @@
 It runs the learner's tests in a copy of task-service: every layer exists and passes, the layer
 markers follow the folders, and the integration tests really need PostgreSQL. Passing on correct
 code is half of a test's job: each test an exercise asks for must also fail on the bugs planted for
-it (workbook.planting), so a test that checks less than its instruction says is caught here, in
+it (workbook.planting_task), so a test that checks less than its instruction says is caught here, in
 its own notebook. Coverage is notebook 11's checkpoint, the whole suite against planted bugs
 notebook 12's."""
 
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from workbook.planting import LIST_STATUS, TASK_SERVICE, Mutant, Mutation, copy_service, run_mutants
+from workbook.planting import Mutant, Mutation, copy_service, run_mutants
+from workbook.planting_task import LIST_STATUS, TASK_SERVICE
 from workbook.suites import LAYERS, SuiteRun, run_pytest
 
 SERVICE = "task-service"

@@ -1,4 +1,4 @@
-"""workbook.planting: task-service's mutations on the shapes of code learners write, and mutants run."""
+"""workbook.planting_task: task-service's mutations on the shapes of code learners write; mutants run."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from workbook import planting
+from workbook import planting, planting_task
 from workbook.planting import (
-    LIST_STATUS,
-    TASK_SERVICE,
     CannotPlant,
     Mutation,
     plant,
     run_mutant,
     run_mutants,
 )
+from workbook.planting_task import LIST_STATUS, TASK_SERVICE
 
 ROUTES = '''
 from typing import Annotated
@@ -74,22 +73,22 @@ def body_of(source: str, name: str) -> list[str]:
 
 
 def test_delete_deletes_nothing_keeps_the_docstring():
-    planted = planting.delete_deletes_nothing(ROUTES)
+    planted = planting_task.delete_deletes_nothing(ROUTES)
     assert body_of(planted, "delete_task") == ["'Delete a task.'", "return None"]
 
 
 def test_status_filter_is_found_by_its_alias_and_forgotten():
-    planted = planting.status_filter_ignored(ROUTES)
+    planted = planting_task.status_filter_ignored(ROUTES)
     assert body_of(planted, "list_tasks")[1] == "status_filter = None"
     assert body_of(planted, "get_task") == ["return task_id"]  # the collection's GET, not /{task_id}
 
 
 def test_patch_mutations_rewrite_the_body_parameter():
     assert (
-        body_of(planting.patch_changes_nothing(ROUTES), "update_task")[0]
+        body_of(planting_task.patch_changes_nothing(ROUTES), "update_task")[0]
         == "payload = payload.model_construct()"
     )
-    assert body_of(planting.patch_ignores_null(ROUTES), "update_task")[0] == (
+    assert body_of(planting_task.patch_ignores_null(ROUTES), "update_task")[0] == (
         "payload = type(payload).model_validate(payload.model_dump(exclude_unset=True, exclude_none=True))"
     )
 
@@ -103,7 +102,7 @@ def test_patch_ignores_null_really_drops_the_nulls_sent():
 
     payload = TaskUpdate.model_validate({"description": None, "title": "kept"})
     namespace = {"payload": payload}
-    exec(ast.unparse(ast.parse(planting.patch_ignores_null(ROUTES)).body[-2].body[0]), namespace)
+    exec(ast.unparse(ast.parse(planting_task.patch_ignores_null(ROUTES)).body[-2].body[0]), namespace)
     assert namespace["payload"].model_dump(exclude_unset=True) == {"title": "kept"}
 
 
@@ -247,7 +246,9 @@ def test_code_of_another_shape_says_what_was_looked_for(name, source, looked_for
 
 def test_a_delete_with_only_a_docstring_cannot_be_emptied():
     with pytest.raises(CannotPlant, match="a body in delete_task"):
-        planting.delete_deletes_nothing('@router.delete("/{id}")\ndef delete_task():\n    """Nothing."""\n')
+        planting_task.delete_deletes_nothing(
+            '@router.delete("/{id}")\ndef delete_task():\n    """Nothing."""\n'
+        )
 
 
 def service(root: Path) -> Path:
@@ -322,3 +323,22 @@ def test_a_test_failing_without_a_bug_is_left_out(tmp_path):
 def test_copying_a_missing_service_says_what_to_run(tmp_path):
     with pytest.raises(FileNotFoundError, match="%%service cells"):
         planting.copy_service(tmp_path / "nothing", tmp_path / "copy")
+
+
+def test_the_problems_a_planted_bugs_checkpoint_reports() -> None:
+    from workbook.planting import Mutant, Planted, catch_problem, failing_tests, suite_problem
+    from workbook.suites import SuiteRun
+
+    bug = TASK_SERVICE["delete"]
+    green = SuiteRun(0, "3 passed", {"tests/unit/test_a.py::t": "passed"})
+    red = SuiteRun(1, "1 failed", {"tests/unit/test_a.py::t": "failed", "tests/e2e/x.py::u": "passed"})
+    assert failing_tests(red) == ["tests/unit/test_a.py::t"]
+    assert suite_problem(green) == ""
+    assert "no test ran" in suite_problem(SuiteRun(5, "no tests ran"))
+    assert "a failing test catches no bug: ['tests/unit/test_a.py::t']" in suite_problem(red)
+    caught, missed = Mutant("delete", bug, "-x\n+y", run=red), Mutant("delete", bug, "-x", run=green)
+    assert catch_problem(caught) == ""
+    assert "every test still passed" in catch_problem(missed) and "-x" in catch_problem(missed)
+    assert catch_problem(Mutant("delete", bug, problem="could not plant")) == "could not plant"
+    assert "did not run" in catch_problem(Mutant("delete", bug, run=SuiteRun(4, "usage error")))
+    assert Planted(green, {"delete": caught}).of(bug) is caught
