@@ -10,15 +10,21 @@ notebook 12's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from workbook.planting import Mutant, Mutation, copy_service, run_mutants
 from workbook.planting_task import LIST_STATUS, TASK_SERVICE
-from workbook.suites import LAYERS, SuiteRun, run_pytest
+from workbook.pyramid import (
+    Results,
+    layer_problem,
+    missing_tests,
+    run_layers,
+    runs_without_database,
+    undeclared_markers,
+)
+from workbook.suites import LAYERS, run_pytest
 
 SERVICE = "task-service"
 REQUIRED_FILES = (
@@ -83,12 +89,6 @@ HELD = [(test.split("::")[-1], BUGS[name]) for test, names in HELD_TO.items() fo
 HELD_IDS = [name for names in HELD_TO.values() for name in names]
 
 
-@dataclass
-class Results:
-    baseline: SuiteRun
-    dead_database: SuiteRun
-
-
 @pytest.fixture(scope="session")
 def results(
     service_dir: Callable[[str], Path],
@@ -97,14 +97,7 @@ def results(
 ) -> Iterator[Results]:
     scratch = tmp_path_factory.mktemp("task-tests")
     dead_url = f"postgresql+psycopg://workbook:workbook@127.0.0.1:{closed_port()}/workbook"
-    baseline_folder = copy_service(service_dir(SERVICE), scratch / "baseline")
-    dead_folder = copy_service(service_dir(SERVICE), scratch / "dead-database")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        baseline = pool.submit(run_pytest, baseline_folder, "-q", "-rfEs", "tests")
-        dead = pool.submit(
-            run_pytest, dead_folder, "-q", "tests/integration", env={"TEST_DATABASE_URL": dead_url}
-        )
-        yield Results(baseline.result(), dead.result())
+    yield run_layers(service_dir(SERVICE), scratch, dead_url)
 
 
 @pytest.fixture(scope="session")
@@ -118,14 +111,6 @@ def planted(
         bugs = {name: BUGS[name] for name in names}
         runs[test] = run_mutants(service_dir(SERVICE), scratch / str(index), bugs, args=("-q", test))
     return runs
-
-
-def layer_passes(results: Results, layer: str) -> None:
-    outcomes = results.baseline.layer(layer)
-    assert outcomes, f"no {layer} test ran:\n{results.baseline.tail()}"
-    bad = {test: outcome for test, outcome in outcomes.items() if outcome != "passed"}
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(results.baseline.counts().items()))
-    assert not bad, f"{layer} tests ({counts} in all): {sorted(bad)}\n{results.baseline.tail()}"
 
 
 def collected(folder: Path, *args: str) -> set[str]:
@@ -147,20 +132,14 @@ def test_db_session_fixture(service_dir: Callable[[str], Path], tmp_path: Path) 
 
 def test_every_layer_has_tests(service_dir: Callable[[str], Path], results: Results) -> None:
     """tests/ has conftest.py and test files in unit/, integration/ and e2e/"""
-    service = service_dir(SERVICE)
-    missing = [path for path in REQUIRED_FILES if not (service / path).is_file()]
-    assert not missing, f"missing: {missing}"
-    for path in REQUIRED_FILES[1:]:
-        count = sum(1 for test in results.baseline.outcomes if test.split("::")[0] == path)
-        assert count >= 3, f"{path}: {count} tests collected, expected at least 3"
+    problem = missing_tests(service_dir(SERVICE), results, REQUIRED_FILES)
+    assert not problem, problem
 
 
 def test_pytest_configured(service_dir: Callable[[str], Path], tmp_path: Path) -> None:
     """the markers unit, integration and e2e are declared in the pytest configuration"""
-    folder = copy_service(service_dir(SERVICE), tmp_path / "config")
-    markers = run_pytest(folder, "--markers", timeout=120)
-    undeclared = [layer for layer in LAYERS if f"@pytest.mark.{layer}:" not in markers.output]
-    assert not undeclared, f"markers not declared in the pytest configuration: {undeclared}"
+    problem = undeclared_markers(service_dir(SERVICE), tmp_path / "config")
+    assert not problem, problem
 
 
 def test_layer_markers_follow_the_folders(service_dir: Callable[[str], Path], tmp_path: Path) -> None:
@@ -180,28 +159,26 @@ def test_layer_markers_follow_the_folders(service_dir: Callable[[str], Path], tm
 
 def test_unit_tests_pass(results: Results) -> None:
     """the unit tests pass"""
-    layer_passes(results, "unit")
+    problem = layer_problem(results, "unit")
+    assert not problem, problem
 
 
 def test_integration_tests_pass_on_postgresql(results: Results) -> None:
     """the integration tests run against PostgreSQL, none skipped, and pass"""
-    layer_passes(results, "integration")
+    problem = layer_problem(results, "integration")
+    assert not problem, problem
 
 
 def test_integration_tests_need_postgresql(results: Results) -> None:
     """against a PostgreSQL that does not answer, the integration tests fail (not skip, not pass)"""
-    outcomes = results.dead_database.layer("integration")
-    assert outcomes, f"no integration test ran:\n{results.dead_database.tail()}"
-    passed = sorted(test for test, outcome in outcomes.items() if outcome == "passed")
-    assert not passed, f"these integration tests pass without a database: {passed}"
-    assert (
-        results.dead_database.returncode == 1
-    ), f"expected failures, got {results.dead_database.summary()}:\n{results.dead_database.tail()}"
+    problem = runs_without_database(results)
+    assert not problem, problem
 
 
 def test_e2e_tests_pass(results: Results) -> None:
     """the e2e tests pass"""
-    layer_passes(results, "e2e")
+    problem = layer_problem(results, "e2e")
+    assert not problem, problem
 
 
 @pytest.mark.parametrize(("test", "mutation"), HELD, ids=HELD_IDS)

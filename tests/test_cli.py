@@ -78,6 +78,17 @@ def test_outputs_of_a_missing_notebook_is_a_clear_error(capsys):
     assert status == 2 and "no single solution notebook named '99-nothing'" in err
 
 
+def test_outputs_refuses_where_ci_would_replay_something_else(capsys, monkeypatch):
+    from workbook import outputs
+
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.setattr(outputs.shutil, "which", lambda name: None if name.startswith("chromium") else name)
+    monkeypatch.setattr(outputs, "execute_in_place", lambda path: pytest.fail("nothing may run"))
+    status, _, err = run(capsys, "outputs", "14")
+    assert status == 2 and "nothing refreshed" in err
+    assert "missing: Chromium, TEST_DATABASE_URL" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "refreshed"),
     [
@@ -95,6 +106,7 @@ def test_outputs_refreshes_the_named_notebooks_or_those_onward(capsys, monkeypat
         assert refreshed[:2] == ["15-documentation.ipynb", "16-testing-everything.ipynb"]
 
     ran: list[str] = []
+    monkeypatch.setattr(outputs, "missing_prerequisites", lambda: [])
     monkeypatch.setattr(outputs, "execute_in_place", lambda path: ran.append(path.name))
     status, out, _ = run(capsys, "outputs", *argv)
     assert status == 0 and ran == refreshed

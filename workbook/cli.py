@@ -119,9 +119,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def cmd_outputs(args: argparse.Namespace) -> int:
-    from .outputs import chosen, execute_in_place
+    from .outputs import chosen, execute_in_place, require_prerequisites
 
-    for path in chosen(args.notebooks, onward=args.onward):
+    paths = chosen(args.notebooks, onward=args.onward)
+    require_prerequisites()
+    for path in paths:
         execute_in_place(path)
         print(f"refreshed the stored outputs of {path.name}", flush=True)
     return 0

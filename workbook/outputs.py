@@ -3,12 +3,17 @@ services root laid out as the notebooks before it leave it, and its outputs are 
 
 A solution notebook's checkpoint must pass: one that fails is a broken reference, and storing its
 output would make the replay expect the failure. Then nothing is written, and the error says which
-checkpoint failed and which of its checks."""
+checkpoint failed and which of its checks.
+
+Outputs are refreshed only where CI replays them: with PostgreSQL and the tools `make system`
+installs. Elsewhere a notebook prints that it skipped a step (no browser, no engine), and the stored
+outputs would then teach the skip and fail every replay that has the tool."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,10 +28,29 @@ from .writer import write_all
 
 CELL_TIMEOUT_SECONDS = 600
 CHECKPOINT_LINE = re.compile(r"^%checkpoint\s+(\S+)\s*$", re.MULTILINE)
+# What some notebook's outputs depend on, each a command any of whose names will do.
+TOOLS = {"Chromium": ("chromium", "chromium-browser"), "podman": ("podman",), "wrk": ("wrk",)}
 
 
 class FailingCheckpointError(UserError):
     """A solution notebook's checkpoint cell did not pass: its outputs are not stored."""
+
+
+def missing_prerequisites() -> list[str]:
+    """What this machine lacks to store the outputs CI replays ([] when nothing)."""
+    missing = [tool for tool, names in TOOLS.items() if not any(shutil.which(n) for n in names)]
+    if not os.environ.get("TEST_DATABASE_URL"):
+        missing.append("TEST_DATABASE_URL (export TEST_DATABASE_URL=$(scripts/postgres.sh))")
+    return missing
+
+
+def require_prerequisites() -> None:
+    missing = missing_prerequisites()
+    if missing:
+        raise UserError(
+            "nothing refreshed: stored outputs must come from the environment CI replays them in; "
+            f"missing: {', '.join(missing)} (make system installs the tools)"
+        )
 
 
 def chosen(names: list[str], onward: bool = False) -> list[Path]:
