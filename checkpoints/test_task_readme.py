@@ -32,7 +32,14 @@ def table(text):
     """The rows of the first Markdown table in `text`, cells without backticks, header and rule dropped."""
     rows = [line.strip() for line in text.splitlines() if line.strip().startswith("|")]
     cells = [[cell.strip().strip("`").strip() for cell in row.strip("|").split("|")] for row in rows]
-    return [row for row in cells[1:] if not all(set(cell) <= set("-: ") for cell in row)]
+    rule = [row for row in cells if all(set(cell) <= set("-: ") for cell in row)]
+    if cells:
+        # Without a header row and the |---| rule right under it, Markdown shows the rows as text.
+        assert len(cells) > 1 and cells[1] in rule and cells[0] not in rule, (
+            f"the table starting `{rows[0][:50]}` needs a header row, then a rule such as |---|---|, then its"
+            " rows: without them Markdown shows plain text, not a table"
+        )
+    return [row for row in cells[1:] if row not in rule]
 
 
 def shown(value):

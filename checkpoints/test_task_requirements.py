@@ -34,6 +34,15 @@ def incomplete(pinned):
     return pins_incomplete(pinned, EXTRAS)
 
 
+# A range's lower end: without one, pip-compile and `pip install .` take any version, however old.
+LOWER = (">=", ">", "~=", "==", "===")
+
+
+def unbounded(requirements):
+    """The requirements whose range names no lowest version."""
+    return [str(r) for r in requirements if not any(s.operator in LOWER for s in r.specifier)]
+
+
 def declared(project, key=None):
     lines = (
         project.get("dependencies", [])
@@ -109,6 +118,11 @@ def test_dev_requirements_add_the_tools(service, runtime, pyproject):
     dev_extra = declared(pyproject.get("project", {}), "dev")
     missing = [tool for tool in DEV_TOOLS if tool not in dev_extra]
     assert not missing, f"[project.optional-dependencies] dev does not name: {missing}"
+    loose = unbounded(dev_extra.values())
+    assert not loose, (
+        f"the dev extra names {loose} with no lower bound: give each the lowest version the tests work "
+        'with (e.g. "pytest>=8")'
+    )
     runtime_pins = {normalize(r.name) for r in runtime}
     tests = service / "tests"
     unlisted = {}
@@ -151,6 +165,11 @@ def test_pyproject_metadata_agrees(load_service, service, pyproject, runtime):
     direct = set().union(*(providers(m) for m in third_party_imports(service / "src"))) | set(RUNTIME_ONLY)
     undeclared = sorted(direct - set(dependencies))
     assert not undeclared, f"src/ imports or runs what [project] dependencies does not name: {undeclared}"
+    loose = unbounded(dependencies.values())
+    assert not loose, (
+        f"[project] dependencies names {loose} with no lower bound: give each the range the code supports "
+        '(e.g. "fastapi>=0.115"), else `pip install .` accepts a version without the API src/ uses'
+    )
     pinned = pins(service / "requirements.txt")
     for name, requirement in dependencies.items():
         assert name in pinned, f"{requirement} is in [project] dependencies, not in requirements.txt"
@@ -212,6 +231,11 @@ def test_mypy_configured_as_asked(service, pyproject, tmp_path):
     assert mypy.get("python_version") == "3.11", '[tool.mypy] python_version = "3.11"'
     assert {"src", "tests"} <= set(mypy.get("files", [])), '[tool.mypy] files = ["src", "tests"]'
     assert mypy.get("explicit_package_bases") is True, "[tool.mypy] explicit_package_bases = true"
+    # Set for every module, a missing package or stub is silence instead of an error.
+    assert "ignore_missing_imports" not in mypy, (
+        "[tool.mypy] ignore_missing_imports applies to every module: set it in a [[tool.mypy.overrides]] "
+        'table with module = ["docker", "docker.*"] only'
+    )
     # What CI and notebook 16 run: the command alone, so the configuration decides what is checked.
     done = run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "mypy")],

@@ -25,10 +25,16 @@ def test_packages_are_regular_and_documented(package_problems):
     assert not problems, "; ".join(problems)
 
 
+# What Python and the workbook's tools leave in the service folder: a __pycache__ folder (whatever is in
+# it), bytecode written beside its source (compileall -b), the venv, pytest's, mypy's and coverage's data.
+BYPRODUCTS = ["src/__pycache__/main.pyc", "src/__pycache__/", "src/main.pyc", ".venv/bin/python",
+              ".pytest_cache/README.md", ".mypy_cache/3.11/src/main.meta.json", ".coverage"]  # fmt: skip
+
+
 def test_gitignore_keeps_secrets_and_database_out(service, git_ignores):
-    """.gitignore keeps .env, the SQLite database and __pycache__ out of git, not .env.example"""
+    """.gitignore keeps .env, the database, bytecode and the tools' caches out of git, not .env.example"""
     ignored = git_ignores(service / ".gitignore")
-    for path in [".env", "task_service.db", "task_service.db-wal", "src/__pycache__/main.pyc"]:
+    for path in [".env", "task_service.db", "task_service.db-wal", "task_service.db-shm", *BYPRODUCTS]:
         assert ignored(path), f"{path} is not ignored"
     for path in [".env.example", "src/main.py"]:
         assert not ignored(path), f"{path} must not be ignored"

@@ -36,7 +36,7 @@ def test_packages_are_regular_and_documented(package_problems):
 
 
 def test_gitignore_keeps_secrets_and_database_out(service, git_ignores):
-    """.gitignore keeps .env, the SQLite database (and its -wal, -shm) and __pycache__ out of git"""
+    """.gitignore keeps .env, the SQLite database (and its -wal, -shm), bytecode and tool caches out of git"""
     ignored = git_ignores(service / ".gitignore")
     for path in [
         ".env",
@@ -45,6 +45,14 @@ def test_gitignore_keeps_secrets_and_database_out(service, git_ignores):
         "user_service.db-shm",
         "src/__pycache__/main.cpython-311.pyc",
         "src/api/__pycache__/users.pyc",
+        # A __pycache__ folder whatever it holds, bytecode beside its source (compileall -b), the venv,
+        # and what pytest, mypy and coverage write.
+        "src/api/__pycache__/",
+        "src/api/users.pyc",
+        ".venv/bin/python",
+        ".pytest_cache/README.md",
+        ".mypy_cache/3.11/src/main.meta.json",
+        ".coverage",
     ]:
         assert ignored(path), f"{path} is not ignored"
     for path in [".env.example", "src/main.py", "src/api/users.py", "README.md"]:

@@ -143,20 +143,25 @@ def test_the_order_and_the_names_are_stable(tmp_path):
     assert first[0].diff() == "src/f.py (cell cell-0, line 4) return-none: `x + 1` -> `None`"
 
 
-def test_regions_in_other_languages_or_rewritten_later_get_no_variants(tmp_path):
+def test_regions_rewritten_later_or_with_nothing_to_change_get_no_variants(tmp_path):
     folder = tmp_path / "solutions"
     make_notebook(
         folder / "01-one.ipynb",
         "%%service svc pyproject.toml\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n",
+        "%%service svc .gitignore\n### BEGIN SOLUTION\n# only a comment\n### END SOLUTION\n",
         "%%service svc a.py\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n",
         "%%service svc a.py\nx = 2\n",
         "%checkpoint one",
     )
     found, skipped = wrong_answers.derive(fake_checkpoint(), folder)
-    assert found == []
+    assert [(v.name, v.after) for v in found] == [
+        ("01:cell-0:L3:drop-line:1", ""), ("01:cell-0:L3:change-value:1", "2"),
+        ("01:cell-0:L3:change-value:2", "0"),
+    ]  # fmt: skip
+    assert found[1].diff() == "pyproject.toml (cell cell-0, line 3) change-value: `1` -> `2`"
     assert skipped == [
-        "pyproject.toml (cell cell-0): not Python, no operators yet",
-        "a.py (cell cell-1): rewritten by cell cell-2",
+        ".gitignore (cell cell-1): the lines operators find nothing to change",
+        "a.py (cell cell-2): rewritten by cell cell-3",
     ]
 
 
@@ -184,10 +189,11 @@ def fake_checkpoint(checkpoint_id="one"):
 
 
 def fake_run(checkpoint, root, timeout=None, style=True):
-    """The checkpoint's one check, run on the written file: f(1) == 2, and a hang times out."""
+    """The checkpoint's one check, run on the written file: f(1) == 2; a hang times out, and so does
+    a slow variant, unless given more than 200 s."""
     assert not style, "wrong answers are judged by behaviour, not by the formatting check"
     source = (root / "svc/src/f.py").read_text()
-    if "while not" in source:
+    if "while not" in source or ("x + 2" in source and timeout <= 200):
         return CheckpointResult(checkpoint, (), timed_out=True)
     namespace: dict = {}
     try:
@@ -246,15 +252,35 @@ def test_a_reference_that_fails_its_checkpoint_gives_no_rate(tmp_path, monkeypat
     assert "fails on the reference (test_adds_one)" in wrong_answers.render([proof])
 
 
-def test_a_hanging_variant_counts_as_rejected(tmp_path, monkeypatch):
+def test_a_variant_that_times_out_twice_is_reported_apart_not_rejected(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "solutions"
     region = "    while x < 0:\n        x += 1\n    return x + 1\n"
     body = f"\ndef f(x):\n    ### BEGIN SOLUTION\n{region}    ### END SOLUTION\n"
     make_notebook(folder / "01-one.ipynb", f"%%service svc src/f.py{body}", "%checkpoint one")
     monkeypatch.setattr(wrong_answers.check, "run_checkpoint", fake_run)
+    monkeypatch.setattr(wrong_answers, "TIMEOUT_FLOOR", 150)
     proof = wrong_answers.prove(fake_checkpoint(), folder=folder, workers=1)
     [hung] = [o for o in proof.outcomes if o.variant.operator == "add-not"]
-    assert hung.rejected and hung.by == ("timeout",)
+    assert not hung.rejected and hung.by == () and hung.timed_out == (150, 300)
+    assert proof.timeouts() == [hung] and hung.variant not in proof.survivors()
+    assert proof.rejected == len(proof.outcomes) - 1 - len(proof.survivors())
+    # `x + 1` -> `x + 2` runs past 150 s and fails its check within 300 s: rejected, on the second run.
+    [slow] = [o for o in proof.outcomes if "x + 2" in o.variant.body]
+    assert slow.rejected and slow.by == ("test_adds_one",) and slow.timed_out == (150,)
+    text = wrong_answers.render([proof])
+    assert "1 variant timed out twice" in text and "neither rejected nor survived" in text
+    assert (
+        f"  timed out (150 s, then 300 s): {hung.variant.name}  src/f.py (cell cell-0, line 4) add-not"
+        in text
+    )
+    monkeypatch.setattr(wrong_answers.registry, "get", lambda name: proof.checkpoint)
+    monkeypatch.setattr(wrong_answers, "prove", lambda cp, *args: proof)
+    assert wrong_answers.main(["one", "--require"]) == 1
+    marked = wrong_answers.Proof(proof.checkpoint, proof.variants, proof.total, {hung.variant.name: "hangs"})
+    marked.outcomes = [o for o in proof.outcomes if o.rejected or o is hung]
+    monkeypatch.setattr(wrong_answers, "prove", lambda cp, *args: marked)
+    assert marked.timeouts() == [] and wrong_answers.main(["one", "--require"]) == 0
+    capsys.readouterr()
 
 
 def test_the_command_reports_and_writes_markdown(tmp_path, monkeypatch, capsys):
@@ -262,7 +288,7 @@ def test_the_command_reports_and_writes_markdown(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(wrong_answers, "prove", lambda cp, *args: wrong_answers.Proof(cp, [], 0, {}))
     report = tmp_path / "report.md"
     assert wrong_answers.main(["--markdown", str(report)]) == 0
-    assert "no exercise region in Python" in capsys.readouterr().out
+    assert "no exercise region" in capsys.readouterr().out
     assert report.read_text().startswith("| checkpoint |")
     assert wrong_answers.main(["no-such-checkpoint"]) == 2
     assert "workbook wrong-answers: unknown checkpoint 'no-such-checkpoint'" in capsys.readouterr().err
@@ -291,7 +317,7 @@ def test_skip_leaves_a_checkpoint_out_and_refuses_an_unknown_one(monkeypatch, ca
 
     def fake_prove(checkpoint, sample, seed, workers):
         proved.append(checkpoint.id)
-        return SimpleNamespace(outcomes=[], baseline_failed=False, rate=None)
+        return SimpleNamespace(outcomes=[], baseline_failed=False, rate=None, timeouts=list)
 
     monkeypatch.setattr(wrong_answers, "prove", fake_prove)
     monkeypatch.setattr(wrong_answers, "render", lambda proofs, style="text": "report")

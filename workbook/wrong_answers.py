@@ -21,7 +21,7 @@ import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import cells, check, mutants, registry, regions
 from .errors import UserError
@@ -31,8 +31,10 @@ from .writer import write_all
 
 GOAL = 0.95  # of the non-equivalent variants, per checkpoint
 # Per variant, a multiple of the reference's own run (two run at once, and one checkpoint builds an
-# image): a variant that hangs the checks counts as rejected, as a learner would see it fail.
-TIMEOUT_FACTOR, TIMEOUT_FLOOR = 4, 120
+# image). A variant that runs past it is run once more with RETRY_FACTOR times as long: on a loaded
+# machine a slow run is not a rejection. One that times out twice is neither rejected nor a survivor:
+# it is reported apart, and `--require` fails on it, since no check said why it is wrong.
+TIMEOUT_FACTOR, TIMEOUT_FLOOR, RETRY_FACTOR = 4, 120, 2
 WORKERS = 2
 # Checkpoints whose checks use one shared thing (the PostgreSQL database the learner's suite runs on,
 # the image tag and container the export builds): two variants at once would fail each other.
@@ -67,7 +69,8 @@ class Variant:
 class Outcome:
     variant: Variant
     rejected: bool
-    by: tuple[str, ...]  # the checks that failed on it (a timeout: "timeout")
+    by: tuple[str, ...]  # the checks that failed on it
+    timed_out: tuple[float, ...] = ()  # the timeouts of the runs that ran past them, in order
 
 
 @dataclass
@@ -76,7 +79,7 @@ class Proof:
     variants: list[Variant]  # those run (the whole set, or the sample)
     total: int  # the whole set's size
     equivalent: dict[str, str]  # name -> reason, from the registry
-    not_python: list[str] = field(default_factory=list)  # regions with no operators yet
+    without_variants: list[str] = field(default_factory=list)  # region files no operator changes
     outcomes: list[Outcome] = field(default_factory=list)
     baseline_failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -94,7 +97,15 @@ class Proof:
         return self.rejected / len(counted) if counted else None
 
     def survivors(self) -> list[Variant]:
-        return [o.variant for o in self.counted() if not o.rejected]
+        return [o.variant for o in self.counted() if not o.rejected and not self._undecided(o)]
+
+    @staticmethod
+    def _undecided(outcome: Outcome) -> bool:
+        return not outcome.rejected and len(outcome.timed_out) > 1
+
+    def timeouts(self) -> list[Outcome]:
+        """Variants that ran past the timeout twice: neither rejected nor proven to survive."""
+        return [o for o in self.counted() if self._undecided(o)]
 
     def rejected_by(self) -> str:
         """Which checks reject how many variants: a check that rejects all of them hides the others."""
@@ -146,12 +157,11 @@ def derive(checkpoint: registry.Checkpoint, folder: Path | None = None) -> tuple
         if later:
             skipped.append(f"{write.path} (cell {write.cell_id}): rewritten by cell {later[-1].cell_id}")
             continue
-        if PurePosixPath(write.path).suffix not in (".py", ".pyi"):
-            skipped.append(f"{write.path} (cell {write.cell_id}): not Python, no operators yet")
-            continue
         seen: dict[tuple[int, str], int] = {}
+        found = 0
         for start, end, _ in regions._regions(write.body.splitlines()):
             for mutation in mutants.derive(write.body, start + 2, end, write.path):
+                found += 1
                 line = mutation.line + 1  # the %%service line comes first in the cell
                 ordinal = seen[(line, mutation.operator)] = seen.get((line, mutation.operator), 0) + 1
                 name = f"{number}:{write.cell_id}:L{line}:{mutation.operator}:{ordinal}"
@@ -159,6 +169,11 @@ def derive(checkpoint: registry.Checkpoint, folder: Path | None = None) -> tuple
                     Variant(name, checkpoint.id, write.notebook, write.cell_id, write.path, line,
                             mutation.operator, mutation.before, mutation.after, mutation.source)  # fmt: skip
                 )
+        if not found:
+            kind = mutants.kind(write.path)
+            skipped.append(
+                f"{write.path} (cell {write.cell_id}): the {kind} operators find nothing to change"
+            )
     return variants, skipped
 
 
@@ -193,13 +208,17 @@ def judge(
         replace(w, body=variant.body) if (w.notebook, w.cell_id) == (variant.notebook, variant.cell_id) else w
         for w in writes
     ]
+    timed_out: tuple[float, ...] = ()
     result = _run(checkpoint, swapped, timeout)
     if result.timed_out:
-        return Outcome(variant, True, ("timeout",))
+        timed_out += (timeout,)
+        result = _run(checkpoint, swapped, timeout * RETRY_FACTOR)
+        if result.timed_out:
+            return Outcome(variant, False, (), timed_out + (timeout * RETRY_FACTOR,))
     outcomes = result.outcomes()
     failed = tuple(sorted(name for name in passing if outcomes.get(name) != "passed"))
     failed += tuple(sorted(n for n, o in outcomes.items() if n not in passing and o in ("failed", "error")))
-    return Outcome(variant, bool(failed), failed)
+    return Outcome(variant, bool(failed), failed, timed_out)
 
 
 def prove(
@@ -213,7 +232,7 @@ def prove(
     folder = folder or solutions_dir()
     every, skipped = derive(checkpoint, folder)
     proof = Proof(checkpoint, sample(every, size, seed, checkpoint.id), len(every), equivalents(checkpoint))
-    proof.not_python = skipped
+    proof.without_variants = skipped
     if proof.variants:
         writes = _writes(checkpoint, folder)
         reference_started = time.monotonic()
@@ -243,6 +262,7 @@ def summary_table(proofs: list[Proof], style: str = "text") -> str:
         "checkpoint",
         "rejected",
         "non-equivalent",
+        "timed out",
         "equivalent",
         "run",
         "whole set",
@@ -258,16 +278,19 @@ def summary_table(proofs: list[Proof], style: str = "text") -> str:
             notes.append(f"fails on the reference ({', '.join(proof.baseline_failed)})")
         elif proof.rate is not None and proof.rate < GOAL:
             notes.append(f"below {100 * GOAL:.0f}%")
-        if proof.not_python:
-            notes.append(plural(len(proof.not_python), "region file") + " without variants")
+        if proof.without_variants:
+            notes.append(plural(len(proof.without_variants), "region file") + " without variants")
+        if proof.timeouts():
+            notes.append(plural(len(proof.timeouts()), "variant") + " timed out twice")
         if not proof.total:
-            notes.append("no exercise region in Python")
+            notes.append("no exercise region")
         rows.append([
-            proof.checkpoint.id, proof.rejected, len(counted), len(proof.outcomes) - len(counted),
-            len(proof.variants), proof.total, _rate(proof), seconds(proof.seconds), "; ".join(notes) or "-",
+            proof.checkpoint.id, proof.rejected, len(counted), len(proof.timeouts()),
+            len(proof.outcomes) - len(counted), len(proof.variants), proof.total, _rate(proof),
+            seconds(proof.seconds), "; ".join(notes) or "-",
         ])  # fmt: skip
     return table(
-        header, rows, style="markdown" if style == "markdown" else "text", right=[1, 2, 3, 4, 5, 6, 7]
+        header, rows, style="markdown" if style == "markdown" else "text", right=[1, 2, 3, 4, 5, 6, 7, 8]
     )
 
 
@@ -276,7 +299,7 @@ def survivors_text(proofs: list[Proof], style: str = "text") -> str:
     for proof in proofs:
         survivors = proof.survivors()
         stale = proof.stale_marks()
-        if not (proof.outcomes or proof.not_python or stale):
+        if not (proof.outcomes or proof.without_variants or stale):
             continue
         heading = f"{proof.checkpoint.id} ({proof.checkpoint.notebook}): " + plural(
             len(survivors), "survivor"
@@ -286,7 +309,12 @@ def survivors_text(proofs: list[Proof], style: str = "text") -> str:
         if proof.rejected:
             out.append(f"{bullet}rejected by: {proof.rejected_by()}")
         out += [f"{bullet}{v.name}  {v.diff()}" for v in survivors]
-        out += [f"{bullet}no variants: {note}" for note in proof.not_python]
+        out += [
+            f"{bullet}timed out ({' s, then '.join(f'{t:.0f}' for t in o.timed_out)} s): "
+            f"{o.variant.name}  {o.variant.diff()}"
+            for o in proof.timeouts()
+        ]
+        out += [f"{bullet}no variants: {note}" for note in proof.without_variants]
         out += [f"{bullet}marked equivalent, but no such variant (stale mark): {name}" for name in stale]
     return "\n".join(out)
 
@@ -296,6 +324,7 @@ def render(proofs: list[Proof], style: str = "text") -> str:
     total = sum(len(p.counted()) for p in proofs)
     rejected = sum(p.rejected for p in proofs)
     below = [p.checkpoint.id for p in proofs if p.rate is not None and p.rate < GOAL]
+    timeouts = sum(len(p.timeouts()) for p in proofs)
     lines.append("")
     lines.append(
         f"{rejected} of {plural(total, 'non-equivalent variant')} rejected; "
@@ -305,6 +334,8 @@ def render(proofs: list[Proof], style: str = "text") -> str:
             else f"every checkpoint at {100 * GOAL:.0f}% or more"
         )
     )
+    if timeouts:
+        lines[-1] += f"; {plural(timeouts, 'variant')} timed out twice, neither rejected nor survived"
     spent = sum(p.seconds for p in proofs)
     lines[-1] += f" ({plural(sum(len(p.outcomes) for p in proofs), 'variant')} run in {seconds(spent)})"
     survivors = survivors_text(proofs, style)
@@ -326,7 +357,9 @@ def add_arguments(command: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--markdown", type=Path, default=None, help="also write the report, as Markdown, here"
     )
     command.add_argument(
-        "--require", action="store_true", help=f"exit 1 when a checkpoint is below {100 * GOAL:.0f}%%"
+        "--require",
+        action="store_true",
+        help=f"exit 1 when a checkpoint is below {100 * GOAL:.0f}%% or a variant timed out twice",
     )
     return command
 
@@ -345,7 +378,8 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(render(proofs, "markdown") + "\n", encoding="utf-8")
     failing = any(p.baseline_failed for p in proofs)
     below = any(p.rate is not None and p.rate < GOAL for p in proofs)
-    return 1 if failing or (args.require and below) else 0
+    undecided = any(p.timeouts() for p in proofs)
+    return 1 if failing or (args.require and (below or undecided)) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
