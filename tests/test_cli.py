@@ -39,6 +39,24 @@ def test_check_without_id_and_no_progress_says_how_to_start(capsys):
     assert status == 0 and "no checkpoint reached yet" in out
 
 
+def test_check_after_a_reset_runs_every_checkpoint_up_to_it(capsys, isolated_workspace, monkeypatch):
+    from workbook import check, record
+
+    order = [cp.id for cp in registry.load()]
+    ran: list[str] = []
+
+    def fake_run(checkpoint):
+        ran.append(checkpoint.id)
+        return check.CheckpointResult(checkpoint, (check.CheckResult("test_x", "passed", "x", "", "hint"),))
+
+    monkeypatch.setattr(check, "run_checkpoint", fake_run)
+    status, out, _ = run(capsys, "reset", order[2])
+    assert status == 0 and f"reset to {order[2]}" in out and record.load().reset_to == order[2]
+    status, out, _ = run(capsys, "check")
+    assert status == 0 and ran == order[:3]
+    assert run(capsys, "reset", "start")[0] == 0 and record.load().reset_to is None
+
+
 def test_check_runs_the_checkpoint_and_records_it(capsys, isolated_workspace):
     from workbook.cells import writes_until
     from workbook.paths import solutions_dir

@@ -48,7 +48,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.checkpoint:
         wanted = [registry.get(args.checkpoint)]
     else:
-        reached = set(state.checkpoints)
+        reached = set(state.checkpoints) | set(reached_by_reset(state.reset_to))
         wanted = [cp for cp in registry.load() if cp.id in reached]
         if not wanted:
             print("no checkpoint reached yet: run one with `make check CP=id` (see `make checkpoints`)")
@@ -63,11 +63,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(result.passed for result in results) else 1
 
 
+def reached_by_reset(checkpoint: str | None) -> list[str]:
+    """The checkpoints whose files a reset to `checkpoint` wrote: it and every one before it."""
+    from .cells import checkpoint_order
+    from .paths import solutions_dir
+
+    order = checkpoint_order(solutions_dir())
+    return order[: order.index(checkpoint) + 1] if checkpoint in order else []
+
+
 def cmd_reset(args: argparse.Namespace) -> int:
-    from .reset import reset_to
+    from .reset import START, reset_to
 
     record.load()  # a corrupt progress file is reported before anything is touched
     print(reset_to(args.checkpoint).summary())
+    record.record_reset(None if args.checkpoint == START else args.checkpoint)
     return 0
 
 

@@ -37,6 +37,8 @@ class Progress(BaseModel):
     version: int = 1
     notebooks: dict[str, NotebookProgress] = {}
     checkpoints: dict[str, CheckpointProgress] = {}
+    # The checkpoint `make reset` last rebuilt the workspace to: every one up to it counts as reached.
+    reset_to: str | None = None
 
 
 def now() -> datetime:
@@ -90,5 +92,13 @@ def record_result(
         attempts=(previous.attempts + 1) if previous else 1,
         checks=checks,
     )
+    save(progress, path)
+    return progress
+
+
+def record_reset(checkpoint: str | None, path: Path | None = None) -> Progress:
+    """After `make reset CP=checkpoint` (None: to the start)."""
+    progress = load(path)
+    progress.reset_to = checkpoint
     save(progress, path)
     return progress
