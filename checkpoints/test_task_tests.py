@@ -14,16 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from workbook import pyramid
 from workbook.planting import Mutant, Mutation, copy_service, run_mutants
 from workbook.planting_task import LIST_STATUS, TASK_SERVICE
-from workbook.pyramid import (
-    Results,
-    layer_problem,
-    missing_tests,
-    run_layers,
-    runs_without_database,
-    undeclared_markers,
-)
+from workbook.pyramid import Results
 from workbook.suites import LAYERS, run_pytest
 
 SERVICE = "task-service"
@@ -97,7 +91,7 @@ def results(
 ) -> Iterator[Results]:
     scratch = tmp_path_factory.mktemp("task-tests")
     dead_url = f"postgresql+psycopg://workbook:workbook@127.0.0.1:{closed_port()}/workbook"
-    yield run_layers(service_dir(SERVICE), scratch, dead_url)
+    yield pyramid.run_layers(service_dir(SERVICE), scratch, dead_url)
 
 
 @pytest.fixture(scope="session")
@@ -132,13 +126,13 @@ def test_db_session_fixture(service_dir: Callable[[str], Path], tmp_path: Path) 
 
 def test_every_layer_has_tests(service_dir: Callable[[str], Path], results: Results) -> None:
     """tests/ has conftest.py and test files in unit/, integration/ and e2e/"""
-    problem = missing_tests(service_dir(SERVICE), results, REQUIRED_FILES)
+    problem = pyramid.missing_tests(service_dir(SERVICE), results, REQUIRED_FILES)
     assert not problem, problem
 
 
 def test_pytest_configured(service_dir: Callable[[str], Path], tmp_path: Path) -> None:
     """the markers unit, integration and e2e are declared in the pytest configuration"""
-    problem = undeclared_markers(service_dir(SERVICE), tmp_path / "config")
+    problem = pyramid.undeclared_markers(service_dir(SERVICE), tmp_path / "config")
     assert not problem, problem
 
 
@@ -159,25 +153,25 @@ def test_layer_markers_follow_the_folders(service_dir: Callable[[str], Path], tm
 
 def test_unit_tests_pass(results: Results) -> None:
     """the unit tests pass"""
-    problem = layer_problem(results, "unit")
+    problem = pyramid.layer_problem(results, "unit")
     assert not problem, problem
 
 
 def test_integration_tests_pass_on_postgresql(results: Results) -> None:
     """the integration tests run against PostgreSQL, none skipped, and pass"""
-    problem = layer_problem(results, "integration")
+    problem = pyramid.layer_problem(results, "integration")
     assert not problem, problem
 
 
 def test_integration_tests_need_postgresql(results: Results) -> None:
     """against a PostgreSQL that does not answer, the integration tests fail (not skip, not pass)"""
-    problem = runs_without_database(results)
+    problem = pyramid.runs_without_database(results)
     assert not problem, problem
 
 
 def test_e2e_tests_pass(results: Results) -> None:
     """the e2e tests pass"""
-    problem = layer_problem(results, "e2e")
+    problem = pyramid.layer_problem(results, "e2e")
     assert not problem, problem
 
 

@@ -14,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from workbook import pyramid
 from workbook.planting import copy_service, plant
 from workbook.planting_user import USER_SERVICE
 from workbook.process import run
-from workbook.pyramid import (
-    Results,
-    layer_problem,
-    missing_tests,
-    run_layers,
-    runs_without_database,
-    undeclared_markers,
-)
+from workbook.pyramid import Results
 from workbook.suites import SuiteRun, run_pytest
 
 SERVICE = "user-service"
@@ -88,7 +82,7 @@ def results(
 ) -> Iterator[Results]:
     scratch = tmp_path_factory.mktemp("user-tests")
     dead_url = f"postgresql+psycopg://workbook:workbook@127.0.0.1:{closed_port()}/workbook"
-    yield run_layers(service_dir(SERVICE), scratch, dead_url, coverage="src")
+    yield pyramid.run_layers(service_dir(SERVICE), scratch, dead_url, coverage="src")
 
 
 def probe(service: Path, folder: Path, path: str, source: str) -> SuiteRun:
@@ -105,13 +99,13 @@ def all_pass(run: SuiteRun, what: str) -> None:
 
 def test_every_layer_has_tests(service_dir: Callable[[str], Path], results: Results) -> None:
     """tests/ has conftest.py and test files in unit/, integration/ and e2e/"""
-    problem = missing_tests(service_dir(SERVICE), results, REQUIRED_FILES)
+    problem = pyramid.missing_tests(service_dir(SERVICE), results, REQUIRED_FILES)
     assert not problem, problem
 
 
 def test_pytest_configured(service_dir: Callable[[str], Path], tmp_path: Path) -> None:
     """the markers unit, integration and e2e are declared in the pytest configuration"""
-    problem = undeclared_markers(service_dir(SERVICE), tmp_path / "config")
+    problem = pyramid.undeclared_markers(service_dir(SERVICE), tmp_path / "config")
     assert not problem, problem
 
 
@@ -143,25 +137,25 @@ def test_duplicate_email_test_catches_a_missing_index(
 
 def test_unit_tests_pass(results: Results) -> None:
     """the unit tests pass"""
-    problem = layer_problem(results, "unit")
+    problem = pyramid.layer_problem(results, "unit")
     assert not problem, problem
 
 
 def test_integration_tests_pass_on_postgresql(results: Results) -> None:
     """the integration tests run against PostgreSQL, none skipped, and pass"""
-    problem = layer_problem(results, "integration")
+    problem = pyramid.layer_problem(results, "integration")
     assert not problem, problem
 
 
 def test_integration_tests_need_postgresql(results: Results) -> None:
     """against a PostgreSQL that does not answer, the integration tests fail (not skip, not pass)"""
-    problem = runs_without_database(results)
+    problem = pyramid.runs_without_database(results)
     assert not problem, problem
 
 
 def test_e2e_tests_pass(results: Results) -> None:
     """the e2e tests pass"""
-    problem = layer_problem(results, "e2e")
+    problem = pyramid.layer_problem(results, "e2e")
     assert not problem, problem
 
 

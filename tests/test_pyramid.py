@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbook.pyramid import (
-    Results,
-    layer_problem,
-    missing_tests,
-    run_layers,
-    runs_without_database,
-    undeclared_markers,
-)
+from workbook import pyramid
+from workbook.pyramid import Results
 from workbook.suites import SuiteRun
 
 REQUIRED = ("tests/conftest.py", "tests/unit/test_a.py")
@@ -45,33 +39,35 @@ def test_a_healthy_pyramid_has_no_problem(tmp_path, monkeypatch):
         },
     )
     monkeypatch.setenv("TEST_DATABASE_URL", "postgresql://x/ok")
-    ran = run_layers(service, tmp_path / "runs", "postgresql://x/closed")
+    ran = pyramid.run_layers(service, tmp_path / "runs", "postgresql://x/closed")
     assert ran.baseline.passed and len(ran.baseline.layer("unit")) == 3
-    assert layer_problem(ran, "unit") == layer_problem(ran, "integration") == ""
-    assert runs_without_database(ran) == ""
-    assert missing_tests(service, ran, REQUIRED) == ""
-    assert undeclared_markers(service, tmp_path / "markers") == ""
+    assert pyramid.layer_problem(ran, "unit") == pyramid.layer_problem(ran, "integration") == ""
+    assert pyramid.runs_without_database(ran) == ""
+    assert pyramid.missing_tests(service, ran, REQUIRED) == ""
+    assert pyramid.undeclared_markers(service, tmp_path / "markers") == ""
 
 
 def test_each_problem_is_named():
     unit = "tests/unit/test_a.py::test_one"
     integration = "tests/integration/test_b.py::test_database"
     failing = results({unit: "failed"}, {integration: "passed"}, dead_code=0)
-    assert "unit tests" in layer_problem(failing, "unit") and unit in layer_problem(failing, "unit")
-    assert layer_problem(failing, "e2e").startswith("no e2e test ran")
-    assert "pass without a database" in runs_without_database(failing)
-    assert runs_without_database(results({}, {})).startswith("no integration test ran")
+    assert "unit tests" in pyramid.layer_problem(failing, "unit") and unit in pyramid.layer_problem(
+        failing, "unit"
+    )
+    assert pyramid.layer_problem(failing, "e2e").startswith("no e2e test ran")
+    assert "pass without a database" in pyramid.runs_without_database(failing)
+    assert pyramid.runs_without_database(results({}, {})).startswith("no integration test ran")
     skipped = results({}, {integration: "skipped"}, dead_code=0)
-    assert runs_without_database(skipped).startswith("expected failures")
+    assert pyramid.runs_without_database(skipped).startswith("expected failures")
 
 
 def test_missing_files_and_thin_files_are_named(tmp_path):
     service = write(tmp_path / "svc", {"tests/unit/test_a.py": "", "pytest.ini": "[pytest]\n"})
-    assert missing_tests(service, results({}, {}), REQUIRED) == "missing: ['tests/conftest.py']"
+    assert pyramid.missing_tests(service, results({}, {}), REQUIRED) == "missing: ['tests/conftest.py']"
     write(service, {"tests/conftest.py": ""})
     one = results({"tests/unit/test_a.py::test_one": "passed"}, {})
     assert (
-        missing_tests(service, one, REQUIRED)
+        pyramid.missing_tests(service, one, REQUIRED)
         == "tests/unit/test_a.py: 1 tests collected, expected at least 3"
     )
-    assert "['unit', 'integration', 'e2e']" in undeclared_markers(service, tmp_path / "markers")
+    assert "['unit', 'integration', 'e2e']" in pyramid.undeclared_markers(service, tmp_path / "markers")
