@@ -134,9 +134,7 @@ def test_good_configurations_are_accepted(settings_class):
 def test_access_tokens_expire_before_refresh_tokens(settings_class):
     """an access token living as long as a refresh token, or longer, is refused"""
     for access, refresh in [(3600, 3600), (3600, 600)]:
-        message = refusal(
-            settings_class, access_token_ttl_seconds=access, refresh_token_ttl_seconds=refresh
-        )
+        message = refusal(settings_class, access_token_ttl_seconds=access, refresh_token_ttl_seconds=refresh)
         assert "refresh" in message, f"access {access} s, refresh {refresh} s must be refused"
 
 
