@@ -65,6 +65,7 @@ def test_gitignore_keeps_secrets_keys_and_database_out(service_dir, git_ignores)
         "auth_service.db-wal",
         "auth_service.db-shm",
         "src/__pycache__/main.cpython-311.pyc",
+        "src/security/__pycache__/",  # the folder whatever it holds, not only its .pyc files
         "src/security/tokens.pyc",
         ".venv/bin/python",
         ".pytest_cache/README.md",
