@@ -68,11 +68,10 @@ def test_the_module_imports_with_its_list(passwords: Any, service_dir: Callable[
 
 
 def test_defaults_follow_the_settings(passwords: Any) -> None:
-    """cost 12, lengths 12 to 128, and the development pepper when the settings hold none"""
+    """the defaults are the settings' own: cost 12, lengths 12 to 128"""
     assert passwords.DEFAULT_COST == 12, f"DEFAULT_COST is {passwords.DEFAULT_COST}"
     assert (passwords.MIN_LENGTH, passwords.MAX_LENGTH) == (12, 128)
-    assert passwords.pepper_bytes(None) == passwords.DEVELOPMENT_PEPPER
-    assert passwords.pepper_bytes("s3cret") == b"s3cret"
+    assert passwords.MIN_CONTEXT_WORD == 3, f"MIN_CONTEXT_WORD is {passwords.MIN_CONTEXT_WORD}"
 
 
 def test_lengths_count_characters_after_nfkc(passwords: Any) -> None:
