@@ -49,8 +49,8 @@ postgres: ## start a local PostgreSQL and print its URL
 test: ## install what the tests need, then run the whole suite (what CI runs)
 	@scripts/test.sh
 
-tooling-tests: $(STAMP) ## the tooling's own tests, with coverage
-	$(PY) -m pytest tests --cov=workbook --cov-report=term-missing $(PYTEST_ARGS)
+tooling-tests: $(STAMP) ## the tooling's own tests, with coverage (two processes: the machine's cores)
+	$(PY) -m pytest tests -n 2 --cov=workbook --cov-report=term-missing $(PYTEST_ARGS)
 
 lint: $(STAMP) ## black, flake8 and mypy on the tooling
 	$(VENV)/bin/black --check --quiet workbook tests checkpoints gates

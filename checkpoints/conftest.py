@@ -187,19 +187,23 @@ PACKAGES = ("src", "src/api", "src/models", "src/database", "src/config", "src/o
 
 
 @pytest.fixture
-def missing_inits(service_dir: Callable[[str], Path]) -> Callable[[str], list[str]]:
-    """missing_inits("user-service") lists the folders of the shared layout without an __init__.py."""
-    return lambda service: [p for p in PACKAGES if not (service_dir(service) / p / "__init__.py").is_file()]
+def missing_inits(service_dir: Callable[[str], Path]) -> Callable[..., list[str]]:
+    """missing_inits("user-service") lists the folders of the shared layout without an __init__.py;
+    missing_inits("auth-service", "src/security") checks a service's own packages too."""
+    return lambda service, *own: [
+        p for p in (*PACKAGES, *own) if not (service_dir(service) / p / "__init__.py").is_file()
+    ]
 
 
 @pytest.fixture
-def package_problems(load_service: LoadService) -> Callable[[str], list[str]]:
+def package_problems(load_service: LoadService) -> Callable[..., list[str]]:
     """package_problems("user-service") lists each package of the shared layout that imports as a
-    namespace package or has no docstring (empty when all are regular and documented)."""
+    namespace package or has no docstring (empty when all are regular and documented); a
+    service's own packages are named after it, as for missing_inits."""
 
-    def problems(service: str) -> list[str]:
+    def problems(service: str, *own: str) -> list[str]:
         found = []
-        for package in [p.replace("/", ".") for p in PACKAGES]:
+        for package in [p.replace("/", ".") for p in (*PACKAGES, *own)]:
             module = load_service(service, package)
             if not str(getattr(module, "__file__", None) or "").endswith("__init__.py"):
                 found.append(f"{package} is a namespace package")
@@ -208,6 +212,28 @@ def package_problems(load_service: LoadService) -> Callable[[str], list[str]]:
         return found
 
     return problems
+
+
+# A variable in .env.example: `NAME=value`, or commented out, `# NAME=value`.
+SETTING_LINE = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
+
+
+@pytest.fixture
+def env_example_mismatch(
+    service_dir: Callable[[str], Path], load_service: LoadService
+) -> Callable[[str], tuple[list[str], list[str]]]:
+    """env_example_mismatch("auth-service") is (the variables its Settings reads that its
+    .env.example does not list, the variables listed that no setting reads)."""
+    from workbook.lesson import env_names
+
+    def mismatch(service: str) -> tuple[list[str], list[str]]:
+        example = service_dir(service) / ".env.example"
+        assert example.is_file(), f"no {service}/.env.example"
+        listed = set(SETTING_LINE.findall(example.read_text(encoding="utf-8")))
+        expected = set(env_names(load_service(service, "src.config.settings").Settings).values())
+        return sorted(expected - listed), sorted(listed - expected)
+
+    return mismatch
 
 
 @pytest.fixture

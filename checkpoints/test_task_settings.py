@@ -1,13 +1,7 @@
 """Checkpoint task-settings: configuration from the environment, and .env.example (step 2.8)."""
 
-import re
-
 import pytest
 from pydantic import SecretStr, ValidationError
-
-from workbook.lesson import env_names
-
-VARIABLE = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
 
 
 @pytest.fixture
@@ -68,13 +62,10 @@ def test_database_url_is_secret(settings_module):
     assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
 
 
-def test_env_example_matches_settings(settings_module, service_dir):
+def test_env_example_matches_settings(settings_module, env_example_mismatch):
     """.env.example lists exactly the variables Settings reads"""
-    example = service_dir("task-service") / ".env.example"
-    assert example.is_file(), "no task-service/.env.example"
-    listed = set(VARIABLE.findall(example.read_text(encoding="utf-8")))
-    expected = set(env_names(settings_module.Settings).values())
-    assert listed == expected, f"missing: {sorted(expected - listed)}, unknown: {sorted(listed - expected)}"
+    missing, unknown = env_example_mismatch("task-service")
+    assert not missing and not unknown, f"missing: {missing}, unknown: {unknown}"
 
 
 def test_cors_origins_comma_separated(settings_module, monkeypatch):

@@ -55,19 +55,11 @@ def test_settings_read_the_environment(module, monkeypatch):
     assert settings.trusted_hosts() == ["api.example.com", ".example.com"]
 
 
-def test_env_example_lists_every_setting(service_dir, module):
+def test_env_example_lists_every_setting(env_example_mismatch):
     """.env.example names every setting's variable, and no other"""
-    from workbook.lesson import env_names
-
-    expected = set(env_names(module("src.config.settings").Settings).values())
-    example = (service_dir(SERVICE) / ".env.example").read_text()
-    listed = {
-        line.lstrip("# ").split("=")[0]
-        for line in example.splitlines()
-        if "=" in line and (not line.startswith("#") or line.startswith("# OTEL"))
-    }
-    assert not expected - listed, f"not in .env.example: {sorted(expected - listed)}"
-    assert not listed - expected, f"in .env.example but not a setting: {sorted(listed - expected)}"
+    missing, unknown = env_example_mismatch(SERVICE)
+    assert not missing, f"not in .env.example: {missing}"
+    assert not unknown, f"in .env.example but not a setting: {unknown}"
 
 
 def test_create_app_is_a_factory(make_app, module):

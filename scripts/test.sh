@@ -26,6 +26,9 @@ SCRATCH=$(mktemp -d -t workbook-test-XXXXXX)
 trap 'rm -rf "$SCRATCH"' EXIT
 export HOME="$SCRATCH/home" JUPYTER_DATA_DIR="$SCRATCH/jupyter" IPYTHONDIR="$SCRATCH/ipython"
 export WORKBOOK_STATE_DIR="$SCRATCH/state" WORKBOOK_SERVICES_DIR="$SCRATCH/services"
+# prove runs each checkpoint on the solutions; the wrong-answer sample reads those results back
+# as its baseline instead of running them again (same bytes in, same results out).
+export WORKBOOK_RESULT_CACHE="$SCRATCH/results"
 mkdir -p "$HOME" "$WORKBOOK_SERVICES_DIR"
 
 declare -a RESULTS=()

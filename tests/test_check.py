@@ -259,3 +259,38 @@ def test_a_stub_at_module_level_is_named_as_an_exercise_not_done(service_checkpo
     write_service(isolated_workspace, {"src/__init__.py": "", "src/main.py": stub})
     (cause,) = check.run_checkpoint(service_checkpoint).causes
     assert cause == "demo-service/src/main.py line 3 still holds an exercise's stub, so it does not import"
+
+
+def test_a_run_on_the_same_inputs_is_read_back_not_repeated(
+    checkpoint, isolated_workspace, tmp_path, monkeypatch
+):
+    runs = []
+    real = check._run_checks
+    monkeypatch.setattr(check, "_run_checks", lambda *a: runs.append(a) or real(*a))
+    monkeypatch.setenv("WORKBOOK_RESULT_CACHE", str(tmp_path / "results"))
+    first = check.run_checkpoint(checkpoint)
+    again = check.run_checkpoint(checkpoint, style=False)
+    assert len(runs) == 1 and again.outcomes() == first.outcomes() and again.seconds == first.seconds > 0
+    (isolated_workspace / "missing.txt").write_text("a changed services tree is a new run")
+    assert check.run_checkpoint(checkpoint).outcomes()["test_fails"] == "passed" and len(runs) == 2
+    (tmp_path / "checkpoints" / "test_demo.py").write_text('def test_only():\n    """changed checks"""\n')
+    assert check.run_checkpoint(checkpoint).outcomes() == {"test_only": "passed"} and len(runs) == 3
+
+
+def test_without_the_cache_folder_every_run_runs(checkpoint, isolated_workspace, monkeypatch):
+    runs = []
+    real = check._run_checks
+    monkeypatch.setattr(check, "_run_checks", lambda *a: runs.append(a) or real(*a))
+    monkeypatch.delenv("WORKBOOK_RESULT_CACHE", raising=False)
+    check.run_checkpoint(checkpoint)
+    check.run_checkpoint(checkpoint)
+    assert len(runs) == 2
+
+
+def test_a_timed_out_run_is_not_kept(checkpoint, tmp_path, monkeypatch):
+    (tmp_path / "checkpoints" / "test_demo.py").write_text(
+        'import time\n\n\ndef test_slow():\n    """slow"""\n    time.sleep(60)\n'
+    )
+    monkeypatch.setenv("WORKBOOK_RESULT_CACHE", str(tmp_path / "results"))
+    assert check.run_checkpoint(checkpoint, timeout=3).timed_out
+    assert not list((tmp_path / "results").glob("*.json"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from . import formatting, process
+from . import formatting, process, result_cache
 from .cells import Write, writes_until
 from .paths import checkpoints_dir, services_root, solutions_dir
 from .registry import Checkpoint
@@ -48,6 +50,7 @@ class CheckpointResult:
     checks: tuple[CheckResult, ...]
     timed_out: bool = False  # the checks ran past their time and were stopped
     causes: tuple[str, ...] = ()  # what to fix first, one line each, before any check's hint
+    seconds: float = 0.0  # how long the checks took to run
 
     @property
     def passed(self) -> bool:
@@ -66,6 +69,26 @@ def run_checkpoint(
 ) -> CheckpointResult:
     """The checkpoint's checks, and (with `style`) black and flake8 on its notebook's Python files."""
     root = (root or services_root()).resolve()
+    cache_key = result_cache.key(checkpoint, root) if result_cache.folder() else ""
+    cached = result_cache.load(cache_key) if cache_key else None
+    if cached is not None:
+        raw, seconds = cached
+        timed_out = False
+    else:
+        started = time.monotonic()
+        raw, timed_out = _run_checks(checkpoint, root, timeout)
+        seconds = time.monotonic() - started
+        if cache_key and not timed_out:
+            result_cache.store(cache_key, raw, seconds)
+    writes = _writes(checkpoint)
+    checks = tuple(_result(checkpoint, name, entry, writes) for name, entry in raw.items())
+    if style:
+        checks += formatting_checks(checkpoint, writes, root)
+    return CheckpointResult(checkpoint, checks, timed_out, upstream_causes(checkpoint, checks, root), seconds)
+
+
+def _run_checks(checkpoint: Checkpoint, root: Path, timeout: float) -> tuple[dict[str, Any], bool]:
+    """The checks' raw results, in a fresh interpreter, and whether they ran out of time."""
     with tempfile.TemporaryDirectory(prefix="workbook-check-") as scratch:
         results_file = Path(scratch) / "results.json"
         env = {
@@ -89,13 +112,7 @@ def run_checkpoint(
                                   "detail": completed.stdout[-4000:] + completed.stderr[-4000:]}}  # fmt: skip
         else:
             raw = json.loads(results_file.read_text(encoding="utf-8"))
-    writes = _writes(checkpoint)
-    checks = tuple(_result(checkpoint, name, entry, writes) for name, entry in raw.items())
-    if style:
-        checks += formatting_checks(checkpoint, writes, root)
-    return CheckpointResult(
-        checkpoint, checks, completed.timed_out, upstream_causes(checkpoint, checks, root)
-    )
+    return raw, completed.timed_out
 
 
 def formatting_checks(checkpoint: Checkpoint, writes: list[Write], root: Path) -> tuple[CheckResult, ...]:
