@@ -54,10 +54,28 @@ def services_root() -> Path:
     return scratch / "services"
 
 
+def has_app(folder: Path, profile: Profile) -> bool:
+    """Whether the service has its application yet: the gates hold every service from the first
+    notebook that writes its app module (auth-service's structure comes a notebook before it)."""
+    return (folder / (profile.app_module.replace(".", "/") + ".py")).is_file()
+
+
 def http_services() -> list[Profile]:
     root = services_root()
-    found = [profile_for(folder) for folder in sorted(root.iterdir()) if (folder / "src").is_dir()]
-    return [profile for profile in found if profile.is_http and profile.framework in SERVABLE]
+    found = [(profile_for(f), f) for f in sorted(root.iterdir()) if (f / "src").is_dir()]
+    return [
+        profile
+        for profile, folder in found
+        if profile.is_http and profile.framework in SERVABLE and has_app(folder, profile)
+    ]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    root = services_root()
+    waiting = [
+        f.name for f in sorted(root.iterdir()) if (f / "src").is_dir() and not has_app(f, profile_for(f))
+    ]
+    return [f"not served yet (no application module): {', '.join(waiting)}"] if waiting else []
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
