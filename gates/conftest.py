@@ -60,21 +60,21 @@ def has_app(folder: Path, profile: Profile) -> bool:
     return (folder / (profile.app_module.replace(".", "/") + ".py")).is_file()
 
 
-def http_services() -> list[Profile]:
+def _service_folders() -> list[tuple[Profile, Path]]:
     root = services_root()
-    found = [(profile_for(f), f) for f in sorted(root.iterdir()) if (f / "src").is_dir()]
+    return [(profile_for(f), f) for f in sorted(root.iterdir()) if (f / "src").is_dir()]
+
+
+def http_services() -> list[Profile]:
     return [
         profile
-        for profile, folder in found
+        for profile, folder in _service_folders()
         if profile.is_http and profile.framework in SERVABLE and has_app(folder, profile)
     ]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    root = services_root()
-    waiting = [
-        f.name for f in sorted(root.iterdir()) if (f / "src").is_dir() and not has_app(f, profile_for(f))
-    ]
+    waiting = [folder.name for profile, folder in _service_folders() if not has_app(folder, profile)]
     return [f"not served yet (no application module): {', '.join(waiting)}"] if waiting else []
 
 
