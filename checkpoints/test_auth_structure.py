@@ -77,10 +77,18 @@ def test_gitignore_keeps_secrets_keys_and_database_out(service_dir, git_ignores)
         assert not ignored(path), f"{path} must not be ignored"
 
 
-def test_python_m_src_runs_uvicorn(load_service):
+def test_python_m_src_runs_uvicorn(load_service, monkeypatch):
     """src/__main__.py parses --host, --port and --reload and serves src.main:app"""
-    main = load_service(SERVICE, "src.__main__")
-    assert callable(getattr(main, "main", None)), "src/__main__.py defines no main(argv)"
+    entry = load_service(SERVICE, "src.__main__")
+    assert callable(getattr(entry, "main", None)), "src/__main__.py defines no main(argv)"
+    calls = []
+    monkeypatch.setattr(entry.uvicorn, "run", lambda app, **kwargs: calls.append((app, kwargs)))
+    entry.main(["--host", "0.0.0.0", "--port", "9000", "--reload"])
+    entry.main([])
+    assert calls == [
+        ("src.main:app", {"host": "0.0.0.0", "port": 9000, "reload": True}),
+        ("src.main:app", {"host": "127.0.0.1", "port": 8000, "reload": False}),
+    ], f"uvicorn.run was called with {calls}"
 
 
 def test_settings_read_the_environment(settings_class, monkeypatch):
