@@ -39,7 +39,12 @@ class Outcome:
 
 
 def client(base_url: str, connections: int, timeout: float) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # A server closes a connection idle past its keep-alive timeout (uvicorn 5 s, gunicorn 2 s);
+    # a client that keeps it as long may send on it as it closes and read nothing back. Clients
+    # and proxies let idle connections go first: 1 s, below both.
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=1.0
+    )
     return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout)
 
 
