@@ -78,3 +78,30 @@ def test_the_replace_flag_is_read_and_the_rest_unchanged():
     assert split_service_cell("%%service --replace svc a.py\nx = 1\n") == ("svc", "a.py", "x = 1\n")
     with pytest.raises(CellSyntaxError, match=r"usage: %%service \[--replace\] SERVICE PATH"):
         parse_service_line("--replace only-one")
+
+
+def test_a_copy_is_read_as_writes_of_the_last_bodies_renamed(tmp_path):
+    make_notebook(
+        tmp_path / "01-one.ipynb", '%%service task-service a.py\nA = "task-service"', "%checkpoint one"
+    )
+    make_notebook(
+        tmp_path / "02-two.ipynb",
+        '%%service task-service a.py\nA = "task_service v2"',
+        "%service_copy task-service auth-service a.py\n%checkpoint two",
+        "%service_copy auth-service third-service a.py",
+    )
+    writes = [e for e in all_events(tmp_path) if isinstance(e, Write)]
+    assert [(w.service, w.body) for w in writes] == [
+        ("task-service", 'A = "task-service"'),
+        ("task-service", 'A = "task_service v2"'),
+        ("auth-service", 'A = "auth_service v2"'),
+        ("third-service", 'A = "third_service v2"'),
+    ]
+    assert [w.service for w in writes_until(tmp_path, "two", after="one")] == ["task-service", "auth-service"]
+    assert [w.service for w in writes_before(tmp_path, "03-three.ipynb")][-1] == "third-service"
+
+
+def test_a_copy_of_a_file_no_cell_writes_is_a_syntax_error(tmp_path):
+    make_notebook(tmp_path / "01-one.ipynb", "%service_copy task-service auth-service nowhere.py")
+    with pytest.raises(CellSyntaxError, match="task-service/nowhere.py, which no earlier cell writes"):
+        all_events(tmp_path)

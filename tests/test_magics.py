@@ -122,3 +122,25 @@ def test_loading_the_extension_prepares_the_kernel(shell):
         warnings.warn("Using `httpx` with `starlette.testclient` is deprecated", DeprecationWarning)
         warnings.warn("a warning about the learner's code", UserWarning)
     assert [str(w.message) for w in caught] == ["a warning about the learner's code"]
+
+
+def test_service_copy_starts_a_service_from_the_learners_own_files(shell, isolated_workspace, capsys):
+    shell.run_cell_magic(
+        "service", "task-service src/log.py", 'NAME = "task-service"\nLOG = "task_service.x"\n'
+    )
+    capsys.readouterr()
+    shell.run_line_magic("service_copy", "task-service auth-service src/log.py")
+    copied = (isolated_workspace / "auth-service" / "src" / "log.py").read_text()
+    assert copied == 'NAME = "auth-service"\nLOG = "auth_service.x"\n'
+    assert capsys.readouterr().out == (
+        "copied task-service/src/log.py to auth-service/src/log.py (2 lines, 2 renamed)\n"
+    )
+
+
+def test_service_copy_of_a_missing_file_copies_nothing_and_names_its_notebook(shell, isolated_workspace):
+    shell.run_cell_magic("service", "task-service src/log.py", "x = 1\n")
+    with pytest.raises(UsageError, match="task-service/src/main.py is missing.*notebook 02-the-app"):
+        shell.run_line_magic("service_copy", "task-service auth-service src/log.py src/main.py")
+    assert not (isolated_workspace / "auth-service").exists()
+    with pytest.raises(UsageError, match="usage: %service_copy"):
+        shell.run_line_magic("service_copy", "task-service task-service src/log.py")

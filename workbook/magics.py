@@ -1,4 +1,5 @@
-"""The notebook side of the workbook: `%%service`, `%begin` and `%checkpoint`, and the kernel's set-up.
+"""The notebook side of the workbook: `%%service`, `%service_copy`, `%begin` and `%checkpoint`, and the
+kernel's set-up.
 
 `%load_ext workbook` is every notebook's first line, so what every notebook would otherwise repeat in
 its first cells happens here once: the same kernel state in every notebook, replayed or run by hand.
@@ -23,13 +24,14 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from . import record, registry
-from .cells import REPLACE, Write, all_events, parse_service_line
+from .cells import REPLACE, Write, all_events, parse_copy_line, parse_service_line, renamed
 from .check import render, run_checkpoint
 from .errors import UserError
 from .estimate import estimate
 from .paths import services_root, solutions_dir
 from .services import known
-from .writer import describe, later_writer, notebook_name, write_service_file
+from .text import plural
+from .writer import describe, later_writer, notebook_name, target_path, write_service_file
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +51,23 @@ def refuse_mistyped(service: str) -> None:
             f"unknown service {service!r}: did you mean {near[0]!r}? Known: {', '.join(names)} "
             "(a service of your own needs a name unlike these)"
         )
+
+
+def read_own(service: str, path: str) -> str:
+    """The learner's own file, or which notebook writes it when it is missing."""
+    try:
+        return target_path(service, path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        writers = [
+            e.notebook
+            for e in all_events(solutions_dir())
+            if isinstance(e, Write) and (e.service, e.path) == (service, path)
+        ]
+        where = f"notebook {notebook_name(writers[0])} writes it" if writers else "no notebook writes it"
+        raise UserError(
+            f"{service}/{path} is missing, so nothing was copied: {where} "
+            "(run that notebook, or `make reset CP=...` to the checkpoint before this one)"
+        ) from None
 
 
 def known_notebooks() -> list[str]:
@@ -79,6 +98,29 @@ class WorkbookMagics(Magics):
             )
             return
         print(describe(service, path, cell))
+
+    @line_magic
+    def service_copy(self, line: str) -> None:
+        """%service_copy FROM TO PATH...: start TO's files from your own FROM's, with TO's name."""
+        try:
+            source, service, paths = parse_copy_line(line)
+            refuse_mistyped(source)
+            refuse_mistyped(service)
+            texts = {path: read_own(source, path) for path in paths}  # all or nothing
+            for path, text in texts.items():
+                later = None if not self.notebook else later_writer(service, path, self.notebook)
+                if later is not None:
+                    print(f"kept {service}/{path}: {later} wrote a later version")
+                    continue
+                copied = renamed(text, source, service)
+                write_service_file(service, path, copied, notebook=self.notebook)
+                changed = sum(a != b for a, b in zip(text.splitlines(), copied.splitlines()))
+                print(
+                    f"copied {source}/{path} to {service}/{path} "
+                    f"({plural(copied.count(chr(10)), 'line')}, {changed} renamed)"
+                )
+        except UserError as error:
+            raise UsageError(str(error)) from None
 
     @line_magic
     def begin(self, line: str) -> None:
