@@ -12,32 +12,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Iterator
 
-# The order operators are tried in on one line; part of every variant's stable name.
-OPERATORS = (
-    "compare",
-    "constant",
-    "drop-statement",
-    "drop-argument",
-    "swap-branches",
-    "remove-not",
-    "add-not",
-    "return-none",
-    "drop-decorator",
-    # Not Python: Dockerfiles, TOML and INI files, and line-based files.
-    "drop-line",
-    "drop-env",
-    "run-as-root",
-    "unpin-base",
-    "drop-no-cache-dir",
-    "drop-from",
-    "swap-copy",
-    "change-value",
-    "drop-bound",
-)
+from .mutants_text import parses, text_mutations
+from .mutation import OPERATORS, Mutation, short
 
 FLIPPED = {
     ast.Lt: (r"<(?!=)", "<="),
@@ -52,16 +31,6 @@ FLIPPED = {
     ast.IsNot: (r"\bis\s+not\b", "is"),
 }
 SIMPLE = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)
-
-
-@dataclass(frozen=True)
-class Mutation:
-    line: int  # 1-based line of the source where the edit starts
-    column: int  # character column there, for a stable order
-    operator: str
-    before: str  # the reference's text of the edited span (its first line, shortened)
-    after: str  # the variant's text in its place
-    source: str  # the whole source with the edit applied
 
 
 class _Text:
@@ -98,14 +67,6 @@ class _Text:
         if before.strip() or (after.strip() and not after.strip().startswith("#")):
             return None
         return self.line_start(first), self.starts[last]
-
-
-def short(text: str, width: int = 70) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    more = len(text.strip().splitlines()) > 1
-    if len(first) > width:
-        return first[: width - 3] + "..."
-    return first + (" ..." if more else "")
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
@@ -296,8 +257,6 @@ def derive(source: str, first: int, last: int, filename: str = "<region>") -> li
     """The variants of `source` that each change one thing inside lines first..last (1-based,
     inclusive), in a stable order: by line, then column, then operator. Python variants compile;
     TOML and INI variants parse (when the reference does)."""
-    from .mutants_text import parses, text_mutations  # it builds on Mutation, defined here
-
     file_kind = kind(filename)
     found: dict[str, Mutation] = {}
     if file_kind != "python":

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import PurePosixPath
 from typing import Iterator
 
-from .mutants import Mutation, short
+from .mutation import Mutation, short
 
 # A requirement with its version specifiers, in requirements.txt or a TOML string: "name[extra]>=1,<2".
 REQUIREMENT = re.compile(
